@@ -1,0 +1,25 @@
+#include "common/parallel.h"
+
+#include <cstdlib>
+
+namespace deepcore {
+
+static int initial_threads() {
+  if (const char* env = std::getenv("DEEPCORE_NUM_THREADS")) {
+    int n = std::atoi(env);
+    if (n > 0) return n;
+  }
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+static int g_num_threads = initial_threads();
+
+int get_num_threads() { return g_num_threads; }
+
+void set_num_threads(int n) { g_num_threads = n < 1 ? 1 : n; }
+
+}  // namespace deepcore

@@ -1,0 +1,364 @@
+// Packed, cache-blocked GEMM in the BLIS / GotoBLAS scheme:
+//
+//   jc: columns of C in steps of nc      B panel  (kc x nc) packed, lives in L3
+//   pc: the K dimension in steps of kc
+//   ic: rows of C in steps of mc         A block  (mc x kc) packed, lives in L2
+//   jr: columns in steps of nr           B sliver (kc x nr) stays in L1
+//   ir: rows in steps of mr              A sliver streams from L2 into the
+//                                        micro-kernel's mr x nr register tile
+//
+// Packing lays every sliver out in the order the micro-kernel reads it, so the
+// kernel's loads are sequential and aligned whatever the strides or transposes
+// of the operands. Threads each take a rectangle of C and run the whole loop
+// nest on it with their own packing buffers: no barriers, and a rectangle
+// covers at least one register tile.
+#include "cpu/gemm.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "common/cpu_features.h"
+#include "common/parallel.h"
+#include "cpu/gemm_kernels.h"
+#include "cpu/memory.h"
+
+namespace deepcore::cpu {
+namespace {
+
+using gemm_detail::KernelSpec;
+
+template <class T>
+KernelSpec<T> kernel_for(CpuIsa isa);
+
+template <>
+KernelSpec<float> kernel_for<float>(CpuIsa isa) {
+#ifdef DEEPCORE_X86
+  if (isa == CpuIsa::AVX512) return gemm_detail::avx512_kernel_f32();
+  if (isa == CpuIsa::AVX2) return gemm_detail::avx2_kernel_f32();
+#endif
+  (void)isa;
+  return gemm_detail::portable_kernel_f32();
+}
+
+template <>
+KernelSpec<double> kernel_for<double>(CpuIsa isa) {
+#ifdef DEEPCORE_X86
+  if (isa == CpuIsa::AVX512) return gemm_detail::avx512_kernel_f64();
+  if (isa == CpuIsa::AVX2) return gemm_detail::avx2_kernel_f64();
+#endif
+  (void)isa;
+  return gemm_detail::portable_kernel_f64();
+}
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+
+// Splits `n` into the fewest blocks of at most `block`, of nearly equal size
+// rounded up to `multiple`, so the last block is not a sliver (K = 784 with
+// kc = 256 becomes 4 x 196, not 3 x 256 + 16).
+int64_t balanced_block(int64_t n, int64_t block, int64_t multiple) {
+  int64_t blocks = ceil_div(n, block);
+  return std::min(round_up(ceil_div(n, blocks), multiple), round_up(block, multiple));
+}
+
+// A 64-byte aligned buffer that only grows, one per thread: packing never
+// allocates once a thread has seen a problem of the same size.
+class PackBuffer {
+ public:
+  ~PackBuffer() { std::free(data_); }
+  template <class T>
+  T* get(int64_t count) {
+    size_t bytes = static_cast<size_t>(count) * sizeof(T);
+    if (bytes > capacity_) {
+      std::free(data_);
+      capacity_ = (bytes + 4095) & ~size_t(4095);
+      data_ = std::aligned_alloc(64, capacity_);
+      if (!data_) capacity_ = 0;
+    }
+    return static_cast<T*>(data_);
+  }
+
+ private:
+  void* data_ = nullptr;
+  size_t capacity_ = 0;
+};
+
+// op(X) as a strided matrix: element (i, j) is p[i * rs + j * cs].
+template <class T>
+struct View {
+  const T* p;
+  int64_t rs, cs;
+  const T* at(int64_t i, int64_t j) const { return p + i * rs + j * cs; }
+};
+
+// Packs `lines` lines of a matrix into slivers of `width` lines each:
+// dst[s][k][w] = src[(s * width + w) * line_stride + k * k_stride], the lines
+// past `lines` zero-filled. A slivers are rows of A (width mr), B slivers are
+// columns of B (width nr); either way the micro-kernel reads one k at a time.
+template <class T>
+void pack_slivers(const T* src, int64_t line_stride, int64_t k_stride, int64_t lines, int64_t kc, int width,
+                  T* dst) {
+  for (int64_t l0 = 0; l0 < lines; l0 += width, dst += width * kc) {
+    const int w = static_cast<int>(std::min<int64_t>(width, lines - l0));
+    const T* s = src + l0 * line_stride;
+    if (line_stride == 1) {
+      // The sliver's lines sit side by side in memory: copy a run per k.
+      for (int64_t k = 0; k < kc; ++k) {
+        const T* sk = s + k * k_stride;
+        T* d = dst + k * width;
+        for (int i = 0; i < w; ++i) d[i] = sk[i];
+        for (int i = w; i < width; ++i) d[i] = T(0);
+      }
+    } else {
+      // Each line is contiguous along k: read it once, scatter into the sliver.
+      for (int i = 0; i < w; ++i) {
+        const T* line = s + i * line_stride;
+        for (int64_t k = 0; k < kc; ++k) dst[k * width + i] = line[k * k_stride];
+      }
+      for (int i = w; i < width; ++i)
+        for (int64_t k = 0; k < kc; ++k) dst[k * width + i] = T(0);
+    }
+  }
+}
+
+// C = beta * C, where beta == 0 writes zeros whatever C held (NaN included).
+template <class T>
+void scale_rows(int64_t m, int64_t n, T beta, T* C, int64_t ldc) {
+  for (int64_t i = 0; i < m; ++i) {
+    T* row = C + i * ldc;
+    if (beta == T(0))
+      std::fill(row, row + n, T(0));
+    else if (beta != T(1))
+      for (int64_t j = 0; j < n; ++j) row[j] *= beta;
+  }
+}
+
+// The BLIS loop nest for the rows [m0, m1) and columns [n0, n1) of C.
+template <class T>
+void gemm_rect(const KernelSpec<T>& ks, View<T> A, View<T> B, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
+               int64_t K, T alpha, T beta, T* C, int64_t ldc) {
+  const int mr = ks.mr, nr = ks.nr;
+  const int64_t kc_max = balanced_block(K, ks.kc, 1);
+  const int64_t mc_max = balanced_block(m1 - m0, ks.mc, mr);
+  const int64_t nc_max = balanced_block(n1 - n0, ks.nc, nr);
+  thread_local PackBuffer a_buffer, b_buffer;
+  T* packed_a = a_buffer.get<T>(mc_max * kc_max);
+  T* packed_b = b_buffer.get<T>(nc_max * kc_max);
+
+  for (int64_t jc = n0; jc < n1; jc += nc_max) {
+    const int64_t nc = std::min(nc_max, n1 - jc);
+    for (int64_t pc = 0; pc < K; pc += kc_max) {
+      const int64_t kc = std::min(kc_max, K - pc);
+      pack_slivers(B.at(pc, jc), B.cs, B.rs, nc, kc, nr, packed_b);
+      // Only the first slice of K sees the caller's beta; later ones accumulate.
+      const T beta_pc = pc == 0 ? beta : T(1);
+      for (int64_t ic = m0; ic < m1; ic += mc_max) {
+        const int64_t mc = std::min(mc_max, m1 - ic);
+        pack_slivers(A.at(ic, pc), A.rs, A.cs, mc, kc, mr, packed_a);
+        for (int64_t jr = 0; jr < nc; jr += nr) {
+          const int n = static_cast<int>(std::min<int64_t>(nr, nc - jr));
+          for (int64_t ir = 0; ir < mc; ir += mr) {
+            const int m = static_cast<int>(std::min<int64_t>(mr, mc - ir));
+            ks.kernel(kc, packed_a + ir * kc, packed_b + jr * kc, C + (ic + ir) * ldc + jc + jr, ldc, m, n,
+                      alpha, beta_pc);
+          }
+        }
+      }
+    }
+  }
+}
+
+// How C is cut among threads: a tm x tn grid of rectangles, whole register tiles each.
+struct ThreadGrid {
+  int64_t tm = 1, tn = 1;
+  int64_t rows = 0, cols = 0;  // of one rectangle (the last ones may be smaller)
+};
+
+ThreadGrid plan_threads(int64_t M, int64_t N, int64_t K, int mr, int nr, int max_threads) {
+  // Below ~1 MFLOP per thread the fork/join costs more than it saves.
+  const int64_t min_flops_per_thread = int64_t(1) << 20;
+  int64_t threads = std::min<int64_t>(max_threads, std::max<int64_t>(1, 2 * M * N * K / min_flops_per_thread));
+  const int64_t m_tiles = ceil_div(M, mr), n_tiles = ceil_div(N, nr);
+  for (; threads > 1; --threads) {
+    ThreadGrid best;
+    double best_cost = 0;
+    for (int64_t tm = 1; tm <= threads; ++tm) {
+      if (threads % tm) continue;
+      const int64_t tn = threads / tm;
+      if (tm > m_tiles || tn > n_tiles) continue;
+      const int64_t rows = ceil_div(m_tiles, tm) * mr, cols = ceil_div(n_tiles, tn) * nr;
+      // Multiply-adds of the largest rectangle plus what its thread packs
+      // (each thread packs its own rows of A and columns of B).
+      const double cost = double(rows) * cols + 8.0 * (rows + cols);
+      if (best.rows == 0 || cost < best_cost) {
+        best = {tm, tn, rows, cols};
+        best_cost = cost;
+      }
+    }
+    if (best.rows) return best;
+  }
+  return {1, 1, round_up(M, mr), round_up(N, nr)};
+}
+
+template <class T>
+void validate(const char* op, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, int64_t lda,
+              int64_t ldb, int64_t ldc) {
+  DC_CHECK(M >= 0 && N >= 0 && K >= 0, op << ": negative size M=" << M << " N=" << N << " K=" << K);
+  const int64_t a_row = trans_a ? M : K, b_row = trans_b ? K : N;
+  DC_CHECK(lda >= std::max<int64_t>(1, a_row),
+           op << ": lda=" << lda << " is smaller than a row of A (" << a_row << ")");
+  DC_CHECK(ldb >= std::max<int64_t>(1, b_row),
+           op << ": ldb=" << ldb << " is smaller than a row of B (" << b_row << ")");
+  DC_CHECK(ldc >= std::max<int64_t>(1, N), op << ": ldc=" << ldc << " is smaller than a row of C (" << N << ")");
+}
+
+// Arguments already validated. max_threads == 1 keeps everything on the caller's thread.
+template <class T>
+void gemm_impl(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
+               const T* B, int64_t ldb, T beta, T* C, int64_t ldc, int max_threads) {
+  if (M == 0 || N == 0) return;
+  if (K == 0 || alpha == T(0)) {
+    scale_rows(M, N, beta, C, ldc);
+    return;
+  }
+  const KernelSpec<T> ks = kernel_for<T>(cpu_isa());
+  const View<T> a = trans_a ? View<T>{A, 1, lda} : View<T>{A, lda, 1};
+  const View<T> b = trans_b ? View<T>{B, 1, ldb} : View<T>{B, ldb, 1};
+  const ThreadGrid grid = plan_threads(M, N, K, ks.mr, ks.nr, max_threads);
+  auto run_rect = [&](int64_t t) {
+    const int64_t m0 = (t / grid.tn) * grid.rows, n0 = (t % grid.tn) * grid.cols;
+    const int64_t m1 = std::min(M, m0 + grid.rows), n1 = std::min(N, n0 + grid.cols);
+    if (m0 < m1 && n0 < n1) gemm_rect(ks, a, b, m0, m1, n0, n1, K, alpha, beta, C, ldc);
+  };
+  const int64_t rects = grid.tm * grid.tn;
+  if (rects == 1) {
+    run_rect(0);
+    return;
+  }
+  parallel_for(rects, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) run_rect(t);
+  });
+}
+
+// Where one matrix of a matmul operand lives: op(X) with leading dimension ld.
+struct MatrixLayout {
+  bool usable = false;
+  bool transposed = false;
+  int64_t ld = 0;
+};
+
+// rows x cols matrix with strides (row_stride, col_stride), as a gemm operand.
+MatrixLayout layout_of(int64_t rows, int64_t cols, int64_t row_stride, int64_t col_stride) {
+  if ((cols == 1 || col_stride == 1) && (rows == 1 || row_stride >= cols))
+    return {true, false, rows == 1 ? std::max<int64_t>(cols, 1) : row_stride};
+  if ((rows == 1 || row_stride == 1) && (cols == 1 || col_stride >= rows))
+    return {true, true, cols == 1 ? std::max<int64_t>(rows, 1) : col_stride};
+  return {};
+}
+
+MatrixLayout last_two_dims(const NDArray& x) {
+  const int d = x.ndim();
+  return layout_of(x.shape[d - 2], x.shape[d - 1], x.strides[d - 2], x.strides[d - 1]);
+}
+
+// Strides of x's batch dimensions (all but the last two) broadcast to `batch`.
+Shape batch_strides(const NDArray& x, const Shape& batch) {
+  Shape st(batch.size(), 0);
+  const size_t nx = x.shape.size() - 2, lead = batch.size() - nx;
+  for (size_t i = 0; i < nx; ++i) st[lead + i] = x.shape[i] == 1 ? 0 : x.strides[i];
+  return st;
+}
+
+template <class T>
+void batched_matmul(const NDArray& a, const NDArray& b, const NDArray& out, const Shape& batch) {
+  const MatrixLayout la = last_two_dims(a), lb = last_two_dims(b);
+  const int da = a.ndim(), db = b.ndim();
+  const int64_t M = a.shape[da - 2], K = a.shape[da - 1], N = b.shape[db - 1];
+  const Shape a_strides = batch_strides(a, batch), b_strides = batch_strides(b, batch);
+  const int64_t batches = numel_of(batch);
+  const T* pa = a.data<T>();
+  const T* pb = b.data<T>();
+  T* pc = out.data<T>();
+
+  auto one = [&](int64_t index, int max_threads) {
+    int64_t off_a = 0, off_b = 0, rest = index;
+    for (size_t d = batch.size(); d-- > 0;) {
+      const int64_t i = rest % batch[d];
+      rest /= batch[d];
+      off_a += i * a_strides[d];
+      off_b += i * b_strides[d];
+    }
+    gemm_impl<T>(la.transposed, lb.transposed, M, N, K, T(1), pa + off_a, la.ld, pb + off_b, lb.ld, T(0),
+                 pc + index * M * N, N, max_threads);
+  };
+  // Many small products: one whole product per thread beats splitting each one.
+  const int threads = get_num_threads();
+  if (batches >= threads && 2 * M * N * K < (int64_t(1) << 22)) {
+    parallel_for(batches, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) one(i, 1);
+    });
+  } else {
+    for (int64_t i = 0; i < batches; ++i) one(i, threads);
+  }
+}
+
+}  // namespace
+
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+          const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  validate<float>("gemm", trans_a, trans_b, M, N, K, lda, ldb, ldc);
+  gemm_impl(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, get_num_threads());
+}
+
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double* A,
+          int64_t lda, const double* B, int64_t ldb, double beta, double* C, int64_t ldc) {
+  validate<double>("gemm", trans_a, trans_b, M, N, K, lda, ldb, ldc);
+  gemm_impl(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, get_num_threads());
+}
+
+const char* gemm_kernel_name() { return kernel_for<float>(cpu_isa()).name; }
+
+NDArray matmul(const NDArray& a, const NDArray& b) {
+  check_device(a, Device::CPU, "matmul");
+  check_device(b, Device::CPU, "matmul");
+  DC_CHECK(a.ndim() >= 2 && b.ndim() >= 2, "matmul: expected arrays with at least 2 dimensions, got shapes "
+                                               << shape_str(a.shape) << " and " << shape_str(b.shape));
+  DC_CHECK(a.dtype == b.dtype && (a.dtype == DType::Float32 || a.dtype == DType::Float64),
+           "matmul: expected two float32 or two float64 arrays, got " << dtype_name(a.dtype) << " and "
+                                                                      << dtype_name(b.dtype));
+  const int da = a.ndim(), db = b.ndim();
+  const int64_t M = a.shape[da - 2], K = a.shape[da - 1], Kb = b.shape[db - 2], N = b.shape[db - 1];
+  DC_CHECK(K == Kb, "matmul: shapes " << shape_str(a.shape) << " and " << shape_str(b.shape)
+                                      << " are not aligned: " << K << " (dim " << da - 1 << " of a) != " << Kb
+                                      << " (dim " << db - 2 << " of b)");
+
+  // Batch dimensions broadcast with NumPy rules.
+  const Shape batch_a(a.shape.begin(), a.shape.end() - 2), batch_b(b.shape.begin(), b.shape.end() - 2);
+  const size_t nb = std::max(batch_a.size(), batch_b.size());
+  Shape batch(nb);
+  for (size_t i = 0; i < nb; ++i) {
+    const int64_t x = i < nb - batch_a.size() ? 1 : batch_a[i - (nb - batch_a.size())];
+    const int64_t y = i < nb - batch_b.size() ? 1 : batch_b[i - (nb - batch_b.size())];
+    DC_CHECK(x == y || x == 1 || y == 1, "matmul: shapes " << shape_str(a.shape) << " and " << shape_str(b.shape)
+                                                           << " have batch dimensions that cannot be broadcast ("
+                                                           << x << " vs " << y << ")");
+    batch[i] = x == 1 ? y : x;
+  }
+  Shape out_shape = batch;
+  out_shape.push_back(M);
+  out_shape.push_back(N);
+  NDArray out = empty(out_shape, a.dtype);
+  if (out.numel() == 0) return out;
+
+  // Operands whose last two dims are neither row- nor column-contiguous are copied.
+  const NDArray ca = last_two_dims(a).usable ? a : contiguous(a);
+  const NDArray cb = last_two_dims(b).usable ? b : contiguous(b);
+  if (a.dtype == DType::Float32)
+    batched_matmul<float>(ca, cb, out, batch);
+  else
+    batched_matmul<double>(ca, cb, out, batch);
+  return out;
+}
+
+}  // namespace deepcore::cpu

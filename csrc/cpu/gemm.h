@@ -1,0 +1,26 @@
+// General matrix multiply on the CPU: C = alpha * op(A) @ op(B) + beta * C.
+// Row-major storage; op(X) is X or X^T. A transposed operand is handled by how
+// it is packed, never by a transposed copy.
+#pragma once
+#include <cstdint>
+
+#include "common/ndarray.h"
+
+namespace deepcore::cpu {
+
+// op(A) is M x K, op(B) is K x N, C is M x N. lda/ldb/ldc are the row strides
+// of A, B, C as stored (A is K x M in memory when trans_a). beta == 0 means C
+// is write-only (its old contents may be NaN and are ignored).
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double* A,
+          int64_t lda, const double* B, int64_t ldb, double beta, double* C, int64_t ldc);
+
+// Name of the float32 micro-kernel in use, e.g. "avx512 16x14" (for benchmarks and bug reports).
+const char* gemm_kernel_name();
+
+// a @ b with NumPy matmul rules for ndim >= 2 (batch dimensions broadcast).
+// Operands may be any strided views; float32 or float64, same dtype.
+NDArray matmul(const NDArray& a, const NDArray& b);
+
+}  // namespace deepcore::cpu

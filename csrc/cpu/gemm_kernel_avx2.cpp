@@ -1,0 +1,129 @@
+// AVX2 + FMA micro-kernels. This file alone is compiled with -mavx2 -mfma.
+#include <immintrin.h>
+
+#include "cpu/gemm_kernels.h"
+
+namespace deepcore::cpu::gemm_detail {
+namespace {
+
+// One overload set per element type so the kernel below is written once.
+// AVX2 has no mask registers: edge columns use vmaskmov with a lane mask.
+struct F32 {
+  using T = float;
+  using V = __m256;
+  static constexpr int lanes = 8;
+  static V zero() { return _mm256_setzero_ps(); }
+  static V set1(T x) { return _mm256_set1_ps(x); }
+  static V broadcast(const T* p) { return _mm256_broadcast_ss(p); }
+  static V load(const T* p) { return _mm256_load_ps(p); }
+  static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  static V loadu(const T* p) { return _mm256_loadu_ps(p); }
+  static void storeu(T* p, V v) { _mm256_storeu_ps(p, v); }
+  static __m256i mask(int n) {  // lanes [0, n) on
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static V load_masked(__m256i k, const T* p) { return _mm256_maskload_ps(p, k); }
+  static void store_masked(T* p, __m256i k, V v) { _mm256_maskstore_ps(p, k, v); }
+};
+
+struct F64 {
+  using T = double;
+  using V = __m256d;
+  static constexpr int lanes = 4;
+  static V zero() { return _mm256_setzero_pd(); }
+  static V set1(T x) { return _mm256_set1_pd(x); }
+  static V broadcast(const T* p) { return _mm256_broadcast_sd(p); }
+  static V load(const T* p) { return _mm256_load_pd(p); }
+  static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
+  static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
+  static V loadu(const T* p) { return _mm256_loadu_pd(p); }
+  static void storeu(T* p, V v) { _mm256_storeu_pd(p, v); }
+  static __m256i mask(int n) {
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3));
+  }
+  static V load_masked(__m256i k, const T* p) { return _mm256_maskload_pd(p, k); }
+  static void store_masked(T* p, __m256i k, V v) { _mm256_maskstore_pd(p, k, v); }
+};
+
+// MR rows x NV vectors of accumulators; each k step is NV loads of B, MR
+// broadcasts of A and MR*NV FMAs. 6 x 2 uses 12 of the 16 ymm registers for
+// accumulators, leaving room for the B vectors and one broadcast.
+template <class S, int MR, int NV>
+void kernel(int64_t kc, const typename S::T* a, const typename S::T* b, typename S::T* c, int64_t ldc, int m,
+            int n, typename S::T alpha, typename S::T beta) {
+  using V = typename S::V;
+  constexpr int L = S::lanes;
+  V acc[MR][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) acc[i][j] = S::zero();
+
+  // Bring the C tile toward L1 while the k loop runs.
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i)
+    if (i < m) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+
+#pragma GCC unroll 2
+  for (int64_t k = 0; k < kc; ++k) {
+    V bv[NV];
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) bv[j] = S::load(b + j * L);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      V ai = S::broadcast(a + i);
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; ++j) acc[i][j] = S::fma(ai, bv[j], acc[i][j]);
+    }
+    a += MR;
+    b += NV * L;
+  }
+
+  V va = S::set1(alpha), vb = S::set1(beta);
+  if (m == MR && n == NV * L) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; ++j) {
+        typename S::T* p = c + i * ldc + j * L;
+        V r = S::mul(acc[i][j], va);
+        S::storeu(p, beta == 0 ? r : S::fma(vb, S::loadu(p), r));
+      }
+    return;
+  }
+  // Edge tile: mask the columns past n, skip the rows past m.
+  __m256i mask[NV];
+#pragma GCC unroll 4
+  for (int j = 0; j < NV; ++j) mask[j] = S::mask(n - j * L);
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+    if (i >= m) break;
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) {
+      typename S::T* p = c + i * ldc + j * L;
+      V r = S::mul(acc[i][j], va);
+      if (beta != 0) r = S::fma(vb, S::load_masked(mask[j], p), r);
+      S::store_masked(p, mask[j], r);
+    }
+  }
+}
+
+}  // namespace
+
+#ifndef DC_AVX2_F32_MR
+#define DC_AVX2_F32_MR 6
+#define DC_AVX2_F32_NV 2
+#define DC_AVX2_F32_KC 256
+#define DC_AVX2_F32_MC 128
+#define DC_AVX2_F32_NC 2048
+#endif
+
+KernelSpec<float> avx2_kernel_f32() {
+  return {"avx2 6x16",     DC_AVX2_F32_MR,   DC_AVX2_F32_NV * 8, DC_AVX2_F32_KC,
+          DC_AVX2_F32_MC, DC_AVX2_F32_NC, &kernel<F32, DC_AVX2_F32_MR, DC_AVX2_F32_NV>};
+}
+
+KernelSpec<double> avx2_kernel_f64() { return {"avx2 6x8 f64", 6, 8, 256, 96, 2048, &kernel<F64, 6, 2>}; }
+
+}  // namespace deepcore::cpu::gemm_detail

@@ -1,0 +1,128 @@
+// AVX-512 micro-kernels. This file alone is compiled with -mavx512f/dq/bw/vl -mfma.
+#include <immintrin.h>
+
+#include "cpu/gemm_kernels.h"
+
+namespace deepcore::cpu::gemm_detail {
+namespace {
+
+// One overload set per element type so the kernel below is written once.
+struct F32 {
+  using T = float;
+  using V = __m512;
+  using Mask = __mmask16;
+  static constexpr int lanes = 16;
+  static V zero() { return _mm512_setzero_ps(); }
+  static V set1(T x) { return _mm512_set1_ps(x); }
+  static V load(const T* p) { return _mm512_load_ps(p); }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  static V loadu(const T* p) { return _mm512_loadu_ps(p); }
+  static void storeu(T* p, V v) { _mm512_storeu_ps(p, v); }
+  static V load_masked(Mask k, const T* p) { return _mm512_maskz_loadu_ps(k, p); }
+  static void store_masked(T* p, Mask k, V v) { _mm512_mask_storeu_ps(p, k, v); }
+};
+
+struct F64 {
+  using T = double;
+  using V = __m512d;
+  using Mask = __mmask8;
+  static constexpr int lanes = 8;
+  static V zero() { return _mm512_setzero_pd(); }
+  static V set1(T x) { return _mm512_set1_pd(x); }
+  static V load(const T* p) { return _mm512_load_pd(p); }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
+  static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
+  static V loadu(const T* p) { return _mm512_loadu_pd(p); }
+  static void storeu(T* p, V v) { _mm512_storeu_pd(p, v); }
+  static V load_masked(Mask k, const T* p) { return _mm512_maskz_loadu_pd(k, p); }
+  static void store_masked(T* p, Mask k, V v) { _mm512_mask_storeu_pd(p, k, v); }
+};
+
+// MR rows x NV vectors of accumulators; a row of C is NV vectors wide, so
+// each k step is NV loads of B, MR broadcasts of A (folded into the FMAs as
+// embedded broadcasts) and MR*NV FMAs.
+template <class S, int MR, int NV>
+void kernel(int64_t kc, const typename S::T* a, const typename S::T* b, typename S::T* c, int64_t ldc, int m,
+            int n, typename S::T alpha, typename S::T beta) {
+  using V = typename S::V;
+  constexpr int L = S::lanes;
+  V acc[MR][NV];
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j) acc[i][j] = S::zero();
+
+  // Bring the C tile toward L1 while the k loop runs.
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; ++i)
+    if (i < m) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+
+#pragma GCC unroll 2
+  for (int64_t k = 0; k < kc; ++k) {
+    V bv[NV];
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j) bv[j] = S::load(b + j * L);
+#pragma GCC unroll 32
+    for (int i = 0; i < MR; ++i) {
+      V ai = S::set1(a[i]);
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) acc[i][j] = S::fma(ai, bv[j], acc[i][j]);
+    }
+    a += MR;
+    b += NV * L;
+  }
+
+  V va = S::set1(alpha), vb = S::set1(beta);
+  if (m == MR && n == NV * L) {
+#pragma GCC unroll 32
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) {
+        typename S::T* p = c + i * ldc + j * L;
+        V r = S::mul(acc[i][j], va);
+        S::storeu(p, beta == 0 ? r : S::fma(vb, S::loadu(p), r));
+      }
+    return;
+  }
+  // Edge tile: mask the columns past n, skip the rows past m.
+  typename S::Mask mask[NV];
+#pragma GCC unroll 8
+  for (int j = 0; j < NV; ++j) {
+    int left = n - j * L;
+    mask[j] = left >= L ? typename S::Mask(~0u) : left <= 0 ? typename S::Mask(0) : typename S::Mask((1u << left) - 1);
+  }
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; ++i) {
+    if (i >= m) break;
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j) {
+      typename S::T* p = c + i * ldc + j * L;
+      V r = S::mul(acc[i][j], va);
+      if (beta != 0) r = S::fma(vb, S::load_masked(mask[j], p), r);
+      S::store_masked(p, mask[j], r);
+    }
+  }
+}
+
+}  // namespace
+
+#ifndef DC_AVX512_F32_MR
+#define DC_AVX512_F32_MR 14
+#define DC_AVX512_F32_NV 2
+#define DC_AVX512_F32_KC 256
+#define DC_AVX512_F32_MC 256
+#define DC_AVX512_F32_NC 2048
+#endif
+
+KernelSpec<float> avx512_kernel_f32() {
+  // 14 x 32: 28 accumulators + 2 B vectors in the 32 zmm registers.
+  return {"avx512 14x32", DC_AVX512_F32_MR, DC_AVX512_F32_NV * 16,     DC_AVX512_F32_KC,
+          DC_AVX512_F32_MC, DC_AVX512_F32_NC, &kernel<F32, DC_AVX512_F32_MR, DC_AVX512_F32_NV>};
+}
+
+KernelSpec<double> avx512_kernel_f64() {
+  return {"avx512 14x16 f64", 14, 16, 256, 128, 2048, &kernel<F64, 14, 2>};
+}
+
+}  // namespace deepcore::cpu::gemm_detail

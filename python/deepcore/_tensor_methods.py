@@ -1,0 +1,231 @@
+"""Tensor's operators and methods, attached to the class in one place.
+
+Each is a thin call into ``deepcore.ops``; in-place variants write through the
+tensor's memory (the lecture's ``w1 -= learning_rate * w1.grad``).
+"""
+from . import _C
+from .autograd import is_grad_enabled
+from .dtypes import promote, promote_scalar
+from .ops import activation, elementwise as ew, matmul as mmul, reduce as red, shape as shp
+
+B = _C.BinaryOp
+_NUMBER = (int, float, bool)
+Tensor = None  # set by install(); this module is imported while tensor.py is still loading
+
+
+def _floats(a, b):
+    """True division and pow compute in floating point even for integer operands."""
+    if isinstance(a, Tensor) and not a.dtype.is_floating_point and not (isinstance(b, Tensor) and
+                                                                        b.dtype.is_floating_point):
+        a = a.float()
+    if isinstance(b, Tensor) and not b.dtype.is_floating_point and not (isinstance(a, Tensor) and
+                                                                        a.dtype.is_floating_point):
+        b = b.float()
+    return a, b
+
+
+def add(a, b):
+    return ew.binary(ew.Add, "add", a, b)
+
+
+def sub(a, b):
+    return ew.binary(ew.Sub, "sub", a, b)
+
+
+def mul(a, b):
+    return ew.binary(ew.Mul, "mul", a, b)
+
+
+def div(a, b):
+    return ew.binary(ew.Div, "div", *_floats(a, b))
+
+
+def pow(a, b):
+    return ew.binary(ew.Pow, "pow", *_floats(a, b))
+
+
+def maximum(a, b):
+    return ew.binary(ew.Maximum, "maximum", a, b)
+
+
+def minimum(a, b):
+    return ew.binary(ew.Minimum, "minimum", a, b)
+
+
+_OUT_OF_PLACE = {"add": add, "sub": sub, "mul": mul, "div": div, "pow": pow}
+_KERNEL = {"add": B.add, "sub": B.sub, "mul": B.mul, "div": B.div, "pow": B.pow}
+
+
+def _inplace(name):
+    fn, op = _OUT_OF_PLACE[name], _KERNEL[name]
+
+    def method(self, other):
+        if not isinstance(other, (Tensor,) + _NUMBER):
+            return NotImplemented
+        tracked = is_grad_enabled() and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
+        if tracked:
+            if self.is_leaf and self.requires_grad:
+                raise RuntimeError(f"{name}_: a leaf Variable that requires grad is being used in an in-place "
+                                   f"operation (shape {tuple(self.shape)}); wrap it in deepcore.no_grad()")
+            result = fn(self, other)
+            _check_inplace_result(name, self, result)
+            self._backend.copy_(self._data, result._data)
+            self.grad_fn, self._output_nr, self._requires_grad = result.grad_fn, result._output_nr, True
+            return self
+        if isinstance(other, Tensor):
+            _check_inplace_result(name, self, other, promote(self.dtype, other.dtype))
+            if other.device != self.device:
+                raise ValueError(f"{name}_: expected both tensors on the same device, got {self.device} and "
+                                 f"{other.device}")
+            if other.dtype is not self.dtype:
+                other = other.to(self.dtype)
+            if name in ("div", "pow") and not self.dtype.is_floating_point:
+                raise TypeError(f"{name}_: result type float can't be cast to the integer tensor being modified")
+            self._backend.binary(op, self._data, other._data, self._data)
+        else:
+            _check_inplace_result(name, self, None, promote_scalar(self.dtype, other))
+            if name in ("div", "pow") and not self.dtype.is_floating_point:
+                raise TypeError(f"{name}_: result type float can't be cast to the integer tensor being modified")
+            self._backend.binary_scalar(op, self._data, other, False, self._data)
+        return self
+
+    method.__name__ = name + "_"
+    return method
+
+
+def _check_inplace_result(name, self, result, result_dtype=None):
+    if isinstance(result, Tensor):
+        shape = tuple(result.shape)
+        if len(shape) > self.ndim or any(r not in (1, s) for r, s in zip(reversed(shape), reversed(self.shape))):
+            raise ValueError(f"{name}_: the result of shape {shape} does not fit the tensor being modified, of shape "
+                             f"{tuple(self.shape)}")
+    dt = result_dtype if result_dtype is not None else (result.dtype if isinstance(result, Tensor) else self.dtype)
+    if dt._rank > self.dtype._rank:
+        raise TypeError(f"{name}_: result type {dt.name} can't be cast to the desired output type "
+                        f"{self.dtype.name}")
+
+
+def _reflected(fn):
+    def method(self, other):
+        if not isinstance(other, _NUMBER):
+            return NotImplemented
+        return fn(other, self)
+    return method
+
+
+def _compare(op):
+    def method(self, other):
+        if not isinstance(other, (Tensor,) + _NUMBER):
+            return NotImplemented
+        return ew.compare(op, self, other)
+    return method
+
+
+def _forward(fn):
+    def method(self, other):
+        if not isinstance(other, (Tensor,) + _NUMBER):
+            return NotImplemented
+        return fn(self, other)
+    return method
+
+
+def zero_(self):
+    return fill_(self, 0)
+
+
+def fill_(self, value):
+    if self.requires_grad and is_grad_enabled():
+        raise RuntimeError("fill_: a leaf Variable that requires grad is being used in an in-place operation")
+    self._backend.copy_(self._data, self._backend.full_on([], float(value), self.dtype._c, self.device.index))
+    return self
+
+
+def copy_(self, src):
+    if self.requires_grad and is_grad_enabled():
+        raise RuntimeError("copy_: a leaf Variable that requires grad is being used in an in-place operation")
+    if not isinstance(src, Tensor):
+        src = Tensor(src)
+    if src.device != self.device:
+        src = src.to(self.device)
+    self._backend.copy_(self._data, src._data)
+    return self
+
+
+def var(self, dim=None, unbiased=True, keepdim=False, correction=None):
+    dims = red.normalize_dims(dim, self.ndim, "var")
+    n = 1
+    for d in dims:
+        n *= self.shape[d]
+    ddof = correction if correction is not None else (1 if unbiased else 0)
+    centered = self - red.mean(self, dims, keepdim=True)
+    return red.sum(centered * centered, dims, keepdim) / max(n - ddof, 0)
+
+
+def std(self, dim=None, unbiased=True, keepdim=False, correction=None):
+    return var(self, dim, unbiased, keepdim, correction).sqrt()
+
+
+def clamp_(self, min=None, max=None):
+    if self.requires_grad and is_grad_enabled():
+        raise RuntimeError("clamp_: a leaf Variable that requires grad is being used in an in-place operation")
+    result = ew.clamp(self, min, max)
+    self._backend.copy_(self._data, result._data)
+    return self
+
+
+def view_as(self, other):
+    return shp.reshape(self, tuple(other.shape))
+
+
+def expand_as(self, other):
+    return shp.expand(self, tuple(other.shape))
+
+
+def t(self):
+    if self.ndim > 2:
+        raise ValueError(f"t: expects a tensor with <= 2 dimensions, got shape {tuple(self.shape)}")
+    return shp.transpose(self, 0, 1) if self.ndim == 2 else self
+
+
+def install(tensor_class):
+    global Tensor
+    Tensor = tensor_class
+    methods = {
+        "__add__": _forward(add), "__radd__": _reflected(add), "__sub__": _forward(sub),
+        "__rsub__": _reflected(sub), "__mul__": _forward(mul), "__rmul__": _reflected(mul),
+        "__truediv__": _forward(div), "__rtruediv__": _reflected(div), "__pow__": _forward(pow),
+        "__rpow__": _reflected(pow), "__matmul__": mmul.matmul,
+        "__neg__": lambda self: ew.unary(ew.Neg, "neg", self, needs_float=False),
+        "__pos__": lambda self: self,
+        "__abs__": lambda self: ew.unary(ew.Abs, "abs", self, needs_float=False),
+        "__iadd__": _inplace("add"), "__isub__": _inplace("sub"), "__imul__": _inplace("mul"),
+        "__itruediv__": _inplace("div"), "__ipow__": _inplace("pow"),
+        "add_": _inplace("add"), "sub_": _inplace("sub"), "mul_": _inplace("mul"), "div_": _inplace("div"),
+        "__eq__": _compare(B.eq), "__ne__": _compare(B.ne), "__lt__": _compare(B.lt), "__le__": _compare(B.le),
+        "__gt__": _compare(B.gt), "__ge__": _compare(B.ge),
+        "eq": _compare(B.eq), "ne": _compare(B.ne), "lt": _compare(B.lt), "le": _compare(B.le),
+        "gt": _compare(B.gt), "ge": _compare(B.ge),
+        "__getitem__": shp.getitem, "__setitem__": shp.setitem,
+        "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "maximum": maximum, "minimum": minimum,
+        "neg": lambda self: ew.unary(ew.Neg, "neg", self, needs_float=False),
+        "abs": lambda self: ew.unary(ew.Abs, "abs", self, needs_float=False),
+        "exp": lambda self: ew.unary(ew.Exp, "exp", self),
+        "log": lambda self: ew.unary(ew.Log, "log", self),
+        "sqrt": lambda self: ew.unary(ew.Sqrt, "sqrt", self),
+        "tanh": lambda self: ew.unary(ew.Tanh, "tanh", self),
+        "sigmoid": lambda self: ew.unary(ew.Sigmoid, "sigmoid", self),
+        "relu": lambda self: ew.unary(ew.Relu, "relu", self),
+        "square": lambda self: self * self,
+        "sign": lambda self: Tensor._make(self._backend.unary(_C.UnaryOp.sign, self._data, None)),
+        "clamp": ew.clamp, "clip": ew.clamp, "clamp_": clamp_,
+        "sum": red.sum, "mean": red.mean, "max": red.max, "min": red.min, "amax": red.amax, "amin": red.amin,
+        "argmax": red.argmax, "argmin": red.argmin, "var": var, "std": std,
+        "matmul": mmul.matmul, "mm": mmul.mm,
+        "reshape": shp.reshape, "view": shp.reshape, "view_as": view_as, "permute": shp.permute,
+        "transpose": shp.transpose, "t": t, "flatten": shp.flatten, "squeeze": shp.squeeze,
+        "unsqueeze": shp.unsqueeze, "expand": shp.expand, "expand_as": expand_as,
+        "softmax": activation.softmax, "log_softmax": activation.log_softmax,
+        "zero_": zero_, "fill_": fill_, "copy_": copy_,
+    }
+    for name, fn in methods.items():
+        setattr(Tensor, name, fn)

@@ -1,0 +1,426 @@
+"""Reverse-mode automatic differentiation.
+
+Every differentiable op is a ``Function``: ``forward(ctx, *args)`` computes the
+result, ``backward(ctx, *grads)`` returns one gradient per input. ``apply``
+runs forward without recording and, when an input requires grad, links a
+``Node`` into the graph. ``backward()`` walks that graph once in reverse
+topological order.
+"""
+import contextlib
+import threading
+
+_state = threading.local()
+
+
+def is_grad_enabled():
+    return getattr(_state, "grad_enabled", True)
+
+
+def _set_grad_enabled(mode):
+    _state.grad_enabled = bool(mode)
+
+
+def is_anomaly_enabled():
+    return getattr(_state, "anomaly", False)
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Context manager / decorator that turns gradient recording on or off."""
+
+    def __init__(self, mode):
+        self.prev = is_grad_enabled()
+        self.mode = bool(mode)
+        _set_grad_enabled(self.mode)
+
+    def __enter__(self):
+        _set_grad_enabled(self.mode)
+        return self
+
+    def __exit__(self, *exc):
+        _set_grad_enabled(self.prev)
+        return False
+
+
+class no_grad(contextlib.ContextDecorator):
+    """Inside ``with no_grad():`` ops are not recorded (used for parameter updates)."""
+
+    def __enter__(self):
+        self.prev = is_grad_enabled()
+        _set_grad_enabled(False)
+        return self
+
+    def __exit__(self, *exc):
+        _set_grad_enabled(self.prev)
+        return False
+
+
+class enable_grad(contextlib.ContextDecorator):
+    def __enter__(self):
+        self.prev = is_grad_enabled()
+        _set_grad_enabled(True)
+        return self
+
+    def __exit__(self, *exc):
+        _set_grad_enabled(self.prev)
+        return False
+
+
+class detect_anomaly(contextlib.ContextDecorator):
+    """Inside, every op checks its inputs and outputs (and every backward its
+    gradients) for NaN/inf and raises FloatingPointError naming the op."""
+
+    def __init__(self, mode=True):
+        self.mode = mode
+
+    def __enter__(self):
+        self.prev = is_anomaly_enabled()
+        _state.anomaly = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        _state.anomaly = self.prev
+        return False
+
+
+def set_detect_anomaly(mode):
+    _state.anomaly = bool(mode)
+
+
+class Context:
+    """What forward leaves for backward: saved tensors and any attributes."""
+
+    def __init__(self):
+        self._saved = ()
+        self._versions = ()
+        self._freed = False
+        self.needs_input_grad = ()
+
+    def save_for_backward(self, *tensors):
+        self._saved = tensors
+        self._versions = tuple(t._data.version if t is not None else None for t in tensors)
+
+    @property
+    def saved_tensors(self):
+        if self._freed:
+            raise RuntimeError("Trying to backward through the graph a second time (or directly access saved "
+                               "tensors after they have already been freed). Saved intermediate values of the "
+                               "graph are freed when you call .backward(); specify retain_graph=True if you "
+                               "need to backward through the graph a second time.")
+        for t, v in zip(self._saved, self._versions):
+            if t is not None and t._data.version != v:
+                raise RuntimeError(f"one of the variables needed for gradient computation has been modified by "
+                                   f"an inplace operation: a tensor of shape {tuple(t.shape)} is at version "
+                                   f"{t._data.version}; expected version {v}")
+        return self._saved
+
+
+class Node:
+    """One recorded op in the graph: the Function, its context, and where the
+    gradients of its inputs go (``edges``: (node, output_nr) or None per input)."""
+
+    __slots__ = ("fn", "ctx", "edges", "num_outputs", "name", "__weakref__")
+
+    def __init__(self, fn, ctx, edges, num_outputs):
+        self.fn = fn
+        self.ctx = ctx
+        self.edges = edges
+        self.num_outputs = num_outputs
+        self.name = fn.__name__
+
+    def __repr__(self):
+        return f"<{self.name}Backward>"
+
+    def apply(self, grads):
+        ctx = self.ctx
+        if ctx._freed:
+            ctx.saved_tensors  # raises the "second time" error
+        out = self.fn.backward(ctx, *grads)
+        if not isinstance(out, tuple):
+            out = (out,)
+        return out
+
+    def release(self):
+        self.ctx._saved = ()
+        self.ctx._freed = True
+
+
+class AccumulateGrad:
+    """The sink of a leaf tensor: adds incoming gradients into ``leaf.grad``."""
+
+    __slots__ = ("leaf", "edges", "num_outputs", "name", "__weakref__")
+
+    def __init__(self, leaf):
+        self.leaf = leaf
+        self.edges = ()
+        self.num_outputs = 1
+        self.name = "AccumulateGrad"
+
+    def __repr__(self):
+        return "<AccumulateGrad>"
+
+
+class Function:
+    """Base class for differentiable ops, built-in and user-written.
+
+    Subclass it with two static methods::
+
+        class Square(Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * x
+
+            @staticmethod
+            def backward(ctx, grad):
+                x, = ctx.saved_tensors
+                return 2 * x * grad
+
+        y = Square.apply(x)
+    """
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("Function subclasses must implement forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError("Function subclasses must implement backward(ctx, ...) to be differentiated")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        record = is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in args)
+        ctx = Context()
+        if record:
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        if is_anomaly_enabled():
+            _check_finite(cls.__name__, "input", [a for a in args if isinstance(a, Tensor)])
+        prev = is_grad_enabled()
+        _set_grad_enabled(False)
+        try:
+            out = cls.forward(ctx, *args, **kwargs)
+        finally:
+            _set_grad_enabled(prev)
+        outputs = out if isinstance(out, tuple) else (out,)
+        if is_anomaly_enabled():
+            _check_finite(cls.__name__, "output", [o for o in outputs if isinstance(o, Tensor)])
+        if record:
+            edges = tuple(_edge_of(a) if isinstance(a, Tensor) and a.requires_grad else None for a in args)
+            node = Node(cls, ctx, edges, len(outputs))
+            if len(outputs) > 1:
+                ctx._out_meta = [(tuple(o.shape), o.dtype, o.device) if isinstance(o, Tensor) else None
+                                 for o in outputs]
+            for i, o in enumerate(outputs):
+                if isinstance(o, Tensor) and o.dtype.is_floating_point:
+                    o.grad_fn = node
+                    o._output_nr = i
+                    o.requires_grad = True
+        return out
+
+
+def _edge_of(t):
+    if t.grad_fn is not None:
+        return (t.grad_fn, t._output_nr)
+    acc = t._accumulator
+    if acc is None:
+        acc = t._accumulator = AccumulateGrad(t)
+    return (acc, 0)
+
+
+def _check_finite(op, what, tensors):
+    for t in tensors:
+        if t.dtype.is_floating_point and t._backend.has_nonfinite(t._data):
+            shapes = ", ".join(str(tuple(x.shape)) for x in tensors)
+            raise FloatingPointError(f"{op}: {what} contains NaN or inf (anomaly detection; {what} shapes: {shapes})")
+
+
+def _topological_order(roots):
+    """Nodes reachable from `roots`, each after every node that feeds it a gradient."""
+    order, seen = [], set()
+    for root in roots:
+        if id(root) in seen:
+            continue
+        seen.add(id(root))
+        stack = [(root, iter(root.edges))]
+        while stack:
+            node, it = stack[-1]
+            for edge in it:
+                if edge is not None and id(edge[0]) not in seen:
+                    seen.add(id(edge[0]))
+                    stack.append((edge[0], iter(edge[0].edges)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    order.reverse()
+    return order
+
+
+def backward(tensors, grad_tensors=None, retain_graph=False):
+    """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad``."""
+    if isinstance(tensors, Tensor):
+        tensors = (tensors,)
+    if grad_tensors is None or isinstance(grad_tensors, Tensor):
+        grad_tensors = (grad_tensors,) * len(tensors) if grad_tensors is None else (grad_tensors,)
+    buffers = {}
+    roots = []
+    for t, g in zip(tensors, grad_tensors):
+        if not t.requires_grad:
+            raise RuntimeError("backward: the tensor does not require grad and has no grad_fn (did you create it "
+                               "under no_grad(), or forget requires_grad=True on the inputs?)")
+        if g is None:
+            if t.numel() != 1:
+                raise RuntimeError(f"backward: grad can be implicitly created only for scalar outputs; this output "
+                                   f"has shape {tuple(t.shape)}, so pass gradient= a tensor of that shape")
+            if t.dtype.is_floating_point and t._backend.has_nonfinite(t._data):
+                raise FloatingPointError(f"backward: the output is {t.item()}; wrap the forward pass in "
+                                         f"deepcore.autograd.detect_anomaly() to find the op that produced it")
+            g = Tensor._make(t._backend.full_on(list(t.shape), 1.0, t.dtype._c, t.device.index))
+        else:
+            if not isinstance(g, Tensor):
+                g = Tensor(g, dtype=t.dtype)
+            if tuple(g.shape) != tuple(t.shape):
+                raise RuntimeError(f"backward: gradient has shape {tuple(g.shape)} but the output has shape "
+                                   f"{tuple(t.shape)}")
+        node = t.grad_fn if t.grad_fn is not None else _edge_of(t)[0]
+        nr = t._output_nr if t.grad_fn is not None else 0
+        _accumulate(buffers, node, nr, g.detach())
+        roots.append(node)
+    anomaly = is_anomaly_enabled()
+    with no_grad():
+        for node in _topological_order(roots):
+            grads = buffers.pop(id(node), None)
+            if grads is None:
+                continue
+            if isinstance(node, AccumulateGrad):
+                _accumulate_leaf(node.leaf, grads[0])
+                continue
+            if node.num_outputs > 1:  # unused outputs get zero gradients, as in PyTorch
+                grads = [g if g is not None else _zeros_like_meta(m) for g, m in zip(grads, node.ctx._out_meta)]
+            in_grads = node.apply(grads)
+            if not retain_graph:
+                node.release()
+            for i, (edge, g) in enumerate(zip(node.edges, in_grads)):
+                if edge is None or g is None:
+                    continue
+                if anomaly:
+                    _check_finite(node.name + "Backward", "gradient", [g])
+                _accumulate(buffers, edge[0], edge[1], g)
+
+
+def _zeros_like_meta(meta):
+    if meta is None:
+        return None
+    shape, dtype, device = meta
+    return Tensor._make(Tensor._backend_of(device).full_on(list(shape), 0.0, dtype._c, device.index))
+
+
+def _accumulate(buffers, node, nr, g):
+    slot = buffers.get(id(node))
+    if slot is None:
+        slot = buffers[id(node)] = [None] * node.num_outputs
+    slot[nr] = g if slot[nr] is None else slot[nr] + g
+
+
+def _accumulate_leaf(leaf, g):
+    if tuple(g.shape) != tuple(leaf.shape):
+        raise RuntimeError(f"backward: gradient of shape {tuple(g.shape)} does not match the leaf's shape "
+                           f"{tuple(leaf.shape)}")
+    if g.dtype is not leaf.dtype:
+        g = g.to(leaf.dtype)
+    if leaf.grad is None:
+        # A fresh contiguous copy: gradients may be views shared with other leaves.
+        leaf.grad = Tensor._make(leaf._backend.cast(g._data, leaf.dtype._c))
+    else:
+        leaf.grad._backend.binary(_C.BinaryOp.add, leaf.grad._data, g._data, leaf.grad._data)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=False):
+    """The gradients of `outputs` w.r.t. `inputs`, returned instead of accumulated into .grad."""
+    single = isinstance(inputs, Tensor)
+    inputs = (inputs,) if single else tuple(inputs)
+    saved = [t.grad for t in inputs]
+    for t in inputs:
+        t.grad = None
+    try:
+        backward(outputs, grad_outputs, retain_graph=retain_graph)
+        result = tuple(t.grad for t in inputs)
+    finally:
+        for t, s in zip(inputs, saved):
+            t.grad = s
+    return result[0] if single else result
+
+
+class GradcheckError(AssertionError):
+    pass
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    """Compare ``backward`` with central finite differences for ``fn(*inputs)``.
+
+    Inputs that require grad must be float64 (float32 differences are too
+    coarse). Returns True, or raises GradcheckError naming the input and the
+    worst element (returns False with raise_exception=False).
+    """
+    import numpy as np
+
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not diff:
+        raise ValueError("gradcheck: no input requires grad")
+    for i in diff:
+        t = inputs[i]
+        if t.dtype is not float64:
+            raise TypeError(f"gradcheck: input {i} is {t.dtype.name}; use float64 inputs (x.double())")
+        if t._backend.has_nonfinite(t._data):
+            raise ValueError(f"gradcheck: input {i} contains NaN or inf")
+
+    def run():
+        out = fn(*inputs)
+        return out if isinstance(out, tuple) else (out,)
+
+    outputs = [o for o in run() if isinstance(o, Tensor) and o.requires_grad]
+    if not outputs:
+        raise ValueError("gradcheck: the function's outputs do not require grad")
+    rng = np.random.default_rng(0)
+    # One random projection per output turns the check into a scalar function.
+    weights = [rng.standard_normal(tuple(o.shape)) for o in outputs]
+
+    def scalar():
+        with no_grad():
+            outs = [o for o in run() if isinstance(o, Tensor) and o.dtype.is_floating_point]
+            return sum(float((o.detach().numpy().astype(np.float64) * w).sum()) for o, w in zip(outs, weights))
+
+    for i in diff:
+        inputs[i].grad = None
+    total = None
+    for o, w in zip(outputs, weights):
+        term = (o * Tensor(w, dtype=o.dtype)).sum()
+        total = term if total is None else total + term
+    total.backward()
+    for i in diff:
+        t = inputs[i]
+        analytic = t.grad.numpy().copy() if t.grad is not None else np.zeros(tuple(t.shape))
+        data = t.detach().numpy()  # shares memory with t: perturb in place
+        numeric = np.zeros(data.shape)
+        for idx in np.ndindex(*data.shape):
+            orig = data[idx]
+            data[idx] = orig + eps
+            plus = scalar()
+            data[idx] = orig - eps
+            minus = scalar()
+            data[idx] = orig
+            numeric[idx] = (plus - minus) / (2 * eps)
+        err = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
+        if err.size and err.max() > 0:
+            worst = np.unravel_index(int(err.argmax()), err.shape)
+            msg = (f"gradcheck: gradient of input {i} (shape {tuple(t.shape)}) differs at index {worst}: "
+                   f"analytic {analytic[worst]:.8g} vs numeric {numeric[worst]:.8g}")
+            if raise_exception:
+                raise GradcheckError(msg)
+            return False
+        t.grad = None
+    return True
+
+
+from . import _C  # noqa: E402
+from .tensor import Tensor, float64  # noqa: E402

@@ -1,0 +1,1 @@
+"""deepcore's differentiable ops, one module per kernel family."""

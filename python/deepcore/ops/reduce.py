@@ -1,0 +1,169 @@
+"""Reductions: sum, mean, max, min (values and indices), argmax, argmin."""
+from collections import namedtuple
+
+from .. import _C
+from ..autograd import Function
+from ..tensor import Tensor
+from ._util import expand_array, normalize_dim, normalize_dims
+
+R = _C.ReduceOp
+B = _C.BinaryOp
+
+
+def _raw_reduce(op, x, dims, keepdim):
+    return Tensor._make(x._backend.reduce(op, x._data, list(dims), keepdim))
+
+
+def _keepdim_shape(shape, dims):
+    return tuple(1 if i in dims else s for i, s in enumerate(shape))
+
+
+def sum_to(g, shape):
+    """Sum gradient `g` down to `shape`: undoes NumPy broadcasting (None passes through)."""
+    if shape is None or g is None:
+        return None
+    if tuple(g.shape) == shape:
+        return g
+    lead = g.ndim - len(shape)
+    dims = list(range(lead)) + [lead + i for i, s in enumerate(shape) if s == 1 and g.shape[lead + i] != 1]
+    out = _raw_reduce(R.sum, g, dims, True) if dims else g
+    return out.reshape(shape)
+
+
+def _expand_grad(g, in_shape, dims, keepdim):
+    """Broadcast a reduced gradient back over the reduced dims (a stride-0 view)."""
+    if not keepdim:
+        g = g.reshape(_keepdim_shape(in_shape, dims))
+    return Tensor._make(expand_array(g._data, in_shape))
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.meta = tuple(x.shape), dims, keepdim
+        return _raw_reduce(R.sum, x, dims, keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, dims, keepdim = ctx.meta
+        return _expand_grad(g, shape, dims, keepdim), None, None
+
+
+class Mean(Function):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.meta = tuple(x.shape), dims, keepdim
+        count = 1
+        for d in dims:
+            count *= x.shape[d]
+        ctx.count = count
+        return _raw_reduce(R.mean, x, dims, keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, dims, keepdim = ctx.meta
+        return _expand_grad(g / (ctx.count or 1), shape, dims, keepdim), None, None
+
+
+class _Extreme(Function):
+    """max/min values: the gradient is shared evenly among the elements that attain it."""
+    op = None
+
+    @classmethod
+    def forward(cls, ctx, x, dims, keepdim):
+        out = _raw_reduce(cls.op, x, dims, keepdim)
+        ctx.save_for_backward(x, out)
+        ctx.meta = dims, keepdim
+        return out
+
+    @classmethod
+    def backward(cls, ctx, g):
+        x, out = ctx.saved_tensors
+        dims, keepdim = ctx.meta
+        shape = tuple(x.shape)
+        ref = Tensor._make(expand_array(out._data if keepdim else out.reshape(_keepdim_shape(shape, dims))._data,
+                                        shape))
+        hit = Tensor._make(x._backend.binary(B.eq, x._data, ref._data, None)).to(g.dtype)
+        count = _raw_reduce(R.sum, hit, dims, True)
+        return hit * _expand_grad(g, shape, dims, keepdim) / Tensor._make(expand_array(count._data, shape)), None, None
+
+
+class Max(_Extreme):
+    op = R.max
+
+
+class Min(_Extreme):
+    op = R.min
+
+
+def _check_reducible(op, x):
+    if x.dtype.name == "bool" and op != "sum":
+        raise TypeError(f"{op}: not supported for bool tensors (convert with .float() or .long() first)")
+
+
+def sum(x, dim=None, keepdim=False):
+    _check_reducible("sum", x)
+    return Sum.apply(x, normalize_dims(dim, x.ndim, "sum"), keepdim)
+
+
+def mean(x, dim=None, keepdim=False):
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"mean: expected a float32 or float64 tensor, got {x.dtype.name} (convert with .float())")
+    return Mean.apply(x, normalize_dims(dim, x.ndim, "mean"), keepdim)
+
+
+MaxResult = namedtuple("max", ["values", "indices"])
+MinResult = namedtuple("min", ["values", "indices"])
+
+
+def _extreme(cls, is_max, result_type, name, x, dim, keepdim):
+    _check_reducible(name, x)
+    if dim is None:
+        if x.numel() == 0:
+            raise ValueError(f"{name}: the tensor is empty (shape {tuple(x.shape)}); there is no {name}")
+        return cls.apply(x, tuple(range(x.ndim)), False)
+    if isinstance(dim, Tensor):  # max(a, b): the elementwise maximum, as in torch.max(a, b)
+        from .elementwise import Maximum, Minimum, binary
+        return binary(Maximum if is_max else Minimum, name, x, dim)
+    d = normalize_dim(dim, x.ndim, name)
+    values = cls.apply(x, (d,) if x.ndim else (), keepdim)
+    indices = Tensor._make(x._backend.arg_reduce(is_max, x._data, d, keepdim))
+    return result_type(values, indices)
+
+
+def max(x, dim=None, keepdim=False):
+    return _extreme(Max, True, MaxResult, "max", x, dim, keepdim)
+
+
+def min(x, dim=None, keepdim=False):
+    return _extreme(Min, False, MinResult, "min", x, dim, keepdim)
+
+
+def amax(x, dim=None, keepdim=False):
+    _check_reducible("amax", x)
+    return Max.apply(x, normalize_dims(dim, x.ndim, "amax"), keepdim)
+
+
+def amin(x, dim=None, keepdim=False):
+    _check_reducible("amin", x)
+    return Min.apply(x, normalize_dims(dim, x.ndim, "amin"), keepdim)
+
+
+def _arg(is_max, x, dim, keepdim):
+    name = "argmax" if is_max else "argmin"
+    _check_reducible(name, x)
+    if dim is None:  # index into the flattened tensor, as in PyTorch
+        flat = x.reshape(-1)
+        if flat.numel() == 0:
+            raise ValueError(f"{name}: the tensor is empty; there is no {name}")
+        out = Tensor._make(x._backend.arg_reduce(is_max, flat._data, 0, False))
+        return out.reshape((1,) * x.ndim) if keepdim else out
+    return Tensor._make(x._backend.arg_reduce(is_max, x._data, normalize_dim(dim, x.ndim, name), keepdim))
+
+
+def argmax(x, dim=None, keepdim=False):
+    return _arg(True, x, dim, keepdim)
+
+
+def argmin(x, dim=None, keepdim=False):
+    return _arg(False, x, dim, keepdim)

@@ -1,0 +1,286 @@
+"""Shape ops: views (reshape, permute, expand, indexing) and copies (cat, stack)."""
+import numbers
+
+from .. import _C
+from ..autograd import Function
+from ..tensor import Tensor
+from ._util import contiguous_strides, expand_array, normalize_dim
+from .reduce import sum_to
+
+
+def _infer_shape(shape, numel, op):
+    shape = list(shape)
+    unknown = [i for i, s in enumerate(shape) if s == -1]
+    if len(unknown) > 1:
+        raise ValueError(f"{op}: only one dimension can be -1, got shape {tuple(shape)}")
+    for s in shape:
+        if not isinstance(s, numbers.Integral) or s < -1:
+            raise ValueError(f"{op}: invalid dimension {s!r} in shape {tuple(shape)}")
+    known = 1
+    for s in shape:
+        if s != -1:
+            known *= s
+    if unknown:
+        if known == 0 or numel % known:
+            raise ValueError(f"{op}: shape {tuple(shape)} is invalid for input of size {numel}")
+        shape[unknown[0]] = numel // known
+    elif known != numel:
+        raise ValueError(f"{op}: shape {tuple(shape)} is invalid for input of size {numel}")
+    return tuple(int(s) for s in shape)
+
+
+def _reshape_array(nd, shape):
+    """A view when `nd` is contiguous, else a contiguous copy viewed as `shape`."""
+    be = Tensor._backend_of_array(nd)
+    if not nd.is_contiguous():
+        nd = be.contiguous(nd)
+    return _C.view(nd, list(shape), list(contiguous_strides(shape)), nd.offset)
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = tuple(x.shape)
+        return Tensor._make(_reshape_array(x._data, shape))
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.in_shape), None
+
+
+def reshape(x, *shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    shape = _infer_shape(shape, x.numel(), "reshape")
+    if shape == tuple(x.shape):
+        return x if not x.requires_grad else Reshape.apply(x, shape)
+    return Reshape.apply(x, shape)
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        nd = x._data
+        return Tensor._make(_C.view(nd, [nd.shape[d] for d in dims], [nd.strides[d] for d in dims], nd.offset))
+
+    @staticmethod
+    def backward(ctx, g):
+        inverse = [0] * len(ctx.dims)
+        for i, d in enumerate(ctx.dims):
+            inverse[d] = i
+        return g.permute(*inverse), None
+
+
+def permute(x, *dims):
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = dims[0]
+    dims = tuple(normalize_dim(d, x.ndim, "permute") for d in dims)
+    if sorted(dims) != list(range(x.ndim)):
+        raise ValueError(f"permute: dims {dims} are not a permutation of the {x.ndim} dimensions of "
+                         f"a tensor of shape {tuple(x.shape)}")
+    return Permute.apply(x, dims)
+
+
+def transpose(x, dim0, dim1):
+    d0, d1 = normalize_dim(dim0, x.ndim, "transpose"), normalize_dim(dim1, x.ndim, "transpose")
+    dims = list(range(x.ndim))
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return Permute.apply(x, tuple(dims))
+
+
+class Expand(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = tuple(x.shape)
+        return Tensor._make(expand_array(x._data, shape))
+
+    @staticmethod
+    def backward(ctx, g):
+        return sum_to(g, ctx.in_shape), None
+
+
+def expand(x, *shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    lead = len(shape) - x.ndim
+    shape = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape))
+    return Expand.apply(x, shape)
+
+
+def squeeze(x, dim=None):
+    if dim is None:
+        return reshape(x, tuple(s for s in x.shape if s != 1))
+    d = normalize_dim(dim, x.ndim, "squeeze")
+    if x.ndim == 0 or x.shape[d] != 1:
+        return x
+    return reshape(x, tuple(s for i, s in enumerate(x.shape) if i != d))
+
+
+def unsqueeze(x, dim):
+    d = normalize_dim(dim, x.ndim + 1, "unsqueeze")
+    shape = list(x.shape)
+    shape.insert(d, 1)
+    return reshape(x, tuple(shape))
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    s = normalize_dim(start_dim, x.ndim, "flatten")
+    e = normalize_dim(end_dim, x.ndim, "flatten")
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    shape = tuple(x.shape)
+    n = 1
+    for v in shape[s:e + 1]:
+        n *= v
+    return reshape(x, shape[:s] + (n,) + shape[e + 1:])
+
+
+# ---- basic indexing: ints, slices, None and Ellipsis give views ------------
+
+def _index_view(shape, strides, offset, index):
+    """(shape, strides, offset) of x[index] for a view with the given layout."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    for i in index:
+        if isinstance(i, bool) or not (i is None or i is Ellipsis or isinstance(i, (numbers.Integral, slice))):
+            raise IndexError(f"index {i!r} ({type(i).__name__}): only integers, slices, None and ... are supported "
+                             f"(indexing with tensors, lists or masks is not supported yet)")
+    if sum(i is Ellipsis for i in index) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    specified = sum(1 for i in index if i is not None and i is not Ellipsis)
+    if specified > len(shape):
+        raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+    if Ellipsis in index:
+        k = index.index(Ellipsis)
+        index = index[:k] + (slice(None),) * (len(shape) - specified) + index[k + 1:]
+    else:
+        index = index + (slice(None),) * (len(shape) - specified)
+    new_shape, new_strides, d = [], [], 0
+    for i in index:
+        if i is None:
+            new_shape.append(1)
+            new_strides.append(0)
+            continue
+        size, stride = shape[d], strides[d]
+        if isinstance(i, slice):
+            start, stop, step = i.indices(size)
+            if step <= 0:
+                raise ValueError("slice step must be greater than zero")
+            length = max(0, (stop - start + step - 1) // step)
+            if length:
+                offset += start * stride
+            new_shape.append(length)
+            new_strides.append(stride * step)
+        else:
+            i = int(i)
+            if not -size <= i < size:
+                raise IndexError(f"index {i} is out of bounds for dimension {d} with size {size}")
+            offset += (i % size) * stride
+        d += 1
+    return new_shape, new_strides, offset
+
+
+class Index(Function):
+    @staticmethod
+    def forward(ctx, x, index):
+        nd = x._data
+        ctx.in_shape, ctx.index = tuple(x.shape), index
+        shape, strides, offset = _index_view(nd.shape, nd.strides, nd.offset, index)
+        return Tensor._make(_C.view(nd, shape, strides, offset))
+
+    @staticmethod
+    def backward(ctx, g):
+        be = g._backend
+        grad = be.full_on(list(ctx.in_shape), 0.0, g.dtype._c, g.device.index)
+        shape, strides, offset = _index_view(ctx.in_shape, contiguous_strides(ctx.in_shape), 0, ctx.index)
+        be.copy_(_C.view(grad, shape, strides, offset), g._data)
+        return Tensor._make(grad), None
+
+
+def getitem(x, index):
+    return Index.apply(x, index)
+
+
+def setitem(x, index, value):
+    """x[index] = value: writes through a view (no autograd through the target)."""
+    from ..autograd import is_grad_enabled
+    if x.requires_grad and is_grad_enabled():
+        raise RuntimeError("setitem: cannot assign into a tensor that requires grad outside no_grad() "
+                           f"(shape {tuple(x.shape)}); wrap the assignment in deepcore.no_grad()")
+    nd = x._data
+    shape, strides, offset = _index_view(nd.shape, nd.strides, nd.offset, index)
+    target = _C.view(nd, shape, strides, offset)
+    if isinstance(value, Tensor):
+        if value.device != x.device:
+            raise ValueError(f"setitem: value is on {value.device} but the tensor is on {x.device}")
+        src = value._data
+    else:
+        src = x._backend.full_on([], float(value), x.dtype._c, x.device.index)
+    x._backend.copy_(target, src)
+
+
+# ---- joining -----------------------------------------------------------------
+
+class Cat(Function):
+    @staticmethod
+    def forward(ctx, dim, *tensors):
+        first = tensors[0]
+        ctx.dim, ctx.sizes = dim, [t.shape[dim] for t in tensors]
+        shape = list(first.shape)
+        shape[dim] = sum(ctx.sizes)
+        be = first._backend
+        out = be.empty_on(shape, first.dtype._c, first.device.index)
+        strides = contiguous_strides(shape)
+        start = 0
+        for t in tensors:
+            part = list(shape)
+            part[dim] = t.shape[dim]
+            be.copy_(_C.view(out, part, list(strides), start * strides[dim]), t._data)
+            start += t.shape[dim]
+        return Tensor._make(out)
+
+    @staticmethod
+    def backward(ctx, g):
+        grads, start = [None], 0
+        for size in ctx.sizes:
+            index = (slice(None),) * ctx.dim + (slice(start, start + size),)
+            grads.append(g[index])
+            start += size
+        return tuple(grads)
+
+
+def cat(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: expected a non-empty list of tensors")
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"cat: expected tensors, got {type(t).__name__}")
+    first = tensors[0]
+    d = normalize_dim(dim, first.ndim, "cat")
+    dt = first.dtype
+    for t in tensors[1:]:
+        if t.ndim != first.ndim or any(a != b for i, (a, b) in enumerate(zip(t.shape, first.shape)) if i != d):
+            raise ValueError(f"cat: sizes of tensors must match except in dimension {d}: got shapes "
+                             f"{tuple(first.shape)} and {tuple(t.shape)}")
+        if t.device != first.device:
+            raise ValueError(f"cat: expected all tensors on the same device, got {first.device} and {t.device}")
+        if t.dtype._rank > dt._rank:
+            dt = t.dtype
+    tensors = [t.to(dt) for t in tensors]
+    return Cat.apply(d, *tensors)
+
+
+def stack(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty list of tensors")
+    shape = tuple(tensors[0].shape)
+    for t in tensors[1:]:
+        if tuple(t.shape) != shape:
+            raise ValueError(f"stack: expects each tensor to be equal size, but got {shape} and {tuple(t.shape)}")
+    d = normalize_dim(dim, len(shape) + 1, "stack")
+    return cat([unsqueeze(t, d) for t in tensors], d)

@@ -1,0 +1,552 @@
+"""Tensor: an NDArray (the kernels' data) plus what autograd needs.
+
+Every method here is bookkeeping or a call into ``deepcore.ops``; the numbers
+are computed by the native kernels.
+"""
+import numbers
+
+import numpy as np
+
+from . import _C
+from . import autograd as _autograd
+from . import backend as _backends
+from .device import CPU, as_device, device as _device_cls
+from .dtypes import as_dtype, bool_, dtype as _dtype_cls, float32, float64, from_c, from_numpy_dtype, int64
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple with ``numel()``."""
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __repr__(self):
+        return f"deepcore.Size({list(self)})"
+
+
+def _shape_arg(size, op):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, numbers.Integral) or isinstance(s, bool):
+            raise TypeError(f"{op}: size must be a sequence of ints, got {size!r}")
+        if s < 0:
+            raise ValueError(f"{op}: negative dimension {s} in size {tuple(size)}")
+    return [int(s) for s in size]
+
+
+def _default_float(dt):
+    dt = float32 if dt is None else as_dtype(dt)
+    return dt
+
+
+class Tensor:
+    """A multi-dimensional array on the CPU or a GPU that records the ops applied
+    to it when ``requires_grad`` is set, so ``backward()`` can differentiate."""
+
+    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_output_nr", "_accumulator", "_retains_grad",
+                 "__weakref__", "__dict__")
+    __array_priority__ = 1000  # numpy_scalar * tensor dispatches to Tensor.__rmul__
+
+    def __init__(self, data, dtype=None, device=None, requires_grad=False):
+        self._init(_array_from_data(data, dtype, device), requires_grad)
+
+    def _init(self, nd, requires_grad=False):
+        self._data = nd
+        self._requires_grad = False
+        self.grad = None
+        self.grad_fn = None
+        self._output_nr = 0
+        self._accumulator = None
+        self._retains_grad = False
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _make(cls, nd, requires_grad=False):
+        t = Tensor.__new__(Tensor)
+        t._init(nd, requires_grad)
+        return t
+
+    @staticmethod
+    def _backend_of(dev):
+        return _backends.for_device(dev)
+
+    @staticmethod
+    def _backend_of_array(nd):
+        return _backends.for_array(nd)
+
+    @property
+    def _backend(self):
+        return _backends.for_array(self._data)
+
+    # ---- metadata -------------------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return self.shape
+        from .ops._util import normalize_dim
+        return self._data.shape[normalize_dim(dim, self.ndim, "size")]
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    def numel(self):
+        return self._data.numel
+
+    def nelement(self):
+        return self._data.numel
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    @property
+    def dtype(self):
+        return from_c(self._data.dtype)
+
+    @property
+    def device(self):
+        nd = self._data
+        return CPU if nd.device == _C.Device.cpu else _device_cls("cuda", nd.device_index)
+
+    @property
+    def is_cuda(self):
+        return self._data.device == _C.Device.cuda
+
+    def is_floating_point(self):
+        return self.dtype.is_floating_point
+
+    def is_contiguous(self):
+        return self._data.is_contiguous()
+
+    def stride(self, dim=None):
+        return self._data.strides if dim is None else self._data.strides[dim]
+
+    def data_ptr(self):
+        return self._data.data_ptr
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        if value and not self.dtype.is_floating_point:
+            raise RuntimeError(f"only tensors of floating point dtype can require gradients, got {self.dtype.name}")
+        if not value and self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables; use .detach() for a "
+                               "non-leaf tensor")
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def data(self):
+        return self.detach()
+
+    @data.setter
+    def data(self, other):
+        if tuple(other.shape) != tuple(self.shape) or other.dtype is not self.dtype:
+            raise ValueError(f"data: cannot replace a {self.dtype.name}{tuple(self.shape)} tensor's data with a "
+                             f"{other.dtype.name}{tuple(other.shape)} one")
+        self._data = other._data
+
+    @property
+    def T(self):
+        return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def mT(self):
+        return self.transpose(-2, -1)
+
+    # ---- conversion -----------------------------------------------------------
+    def numpy(self):
+        """The tensor's memory as a NumPy array (shared, no copy) for CPU tensors."""
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        if self.is_cuda:
+            raise TypeError("can't convert a cuda tensor to numpy; use .cpu() first")
+        return _C.to_numpy(self._data)
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.detach().cpu().numpy()
+        return arr.astype(dtype) if dtype is not None else arr
+
+    def item(self):
+        if self.numel() != 1:
+            raise ValueError(f"item: only a tensor with one element can be converted to a Python number, "
+                             f"got shape {tuple(self.shape)}")
+        return _C.item(self.cpu()._data)
+
+    def tolist(self):
+        return self.detach().cpu().numpy().tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.is_floating_point or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self.numel() != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
+                               f"(shape {tuple(self.shape)})")
+        return bool(self.item())
+
+    def to(self, *args, dtype=None, device=None, copy=False):
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other_tensor)``: differentiable."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype, device = a.dtype, a.device
+            elif isinstance(a, (_device_cls, str)) and not (isinstance(a, str) and a in ("float32", "float64",
+                                                                                         "int64", "bool")):
+                device = a
+            else:
+                dtype = a
+        out = self
+        if dtype is not None:
+            dt = as_dtype(dtype)
+            if dt is not out.dtype:
+                out = _Cast.apply(out, dt)
+        if device is not None:
+            dev = as_device(device)
+            if dev != out.device:
+                out = _ToDevice.apply(out, dev)
+        if copy and out is self:
+            out = self.clone()
+        return out
+
+    def cpu(self):
+        return self.to(CPU)
+
+    def cuda(self, device=None):
+        return self.to(_device_cls("cuda", device if device is not None else 0))
+
+    def float(self):
+        return self.to(float32)
+
+    def double(self):
+        return self.to(float64)
+
+    def long(self):
+        return self.to(int64)
+
+    def bool(self):
+        return self.to(bool_)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def detach(self):
+        """The same data, cut from the graph (shares memory)."""
+        return Tensor._make(self._data)
+
+    def detach_(self):
+        if self.grad_fn is not None:
+            self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def clone(self):
+        return _Clone.apply(self)
+
+    def contiguous(self):
+        return self if self._data.is_contiguous() else _Clone.apply(self)
+
+    # ---- autograd -------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=False):
+        """Accumulate the gradient of this tensor into every leaf's ``.grad``."""
+        _autograd.backward(self, gradient, retain_graph=retain_graph)
+
+    def retain_grad(self):
+        if self.grad_fn is None:
+            return
+        raise NotImplementedError("retain_grad: keeping gradients of non-leaf tensors is not supported yet")
+
+    # ---- printing -------------------------------------------------------------
+    def __repr__(self):
+        arr = np.asarray(self.detach().cpu().numpy())
+        body = np.array2string(arr, separator=", ", prefix="tensor(", precision=4, threshold=1000,
+                               floatmode="maxprec_equal")
+        extras = []
+        if self.device.type != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.dtype not in (float32, int64, bool_):
+            extras.append(f"dtype=deepcore.{self.dtype.name}")
+        if self.numel() == 0:
+            extras.append(f"size={tuple(self.shape)}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name}Backward>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    __str__ = __repr__
+
+    def __hash__(self):
+        return id(self)
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __reduce__(self):
+        raise TypeError("deepcore tensors are not pickled; save them with deepcore.save (safetensors format)")
+
+
+# ---- creation -----------------------------------------------------------------
+
+def _array_from_data(data, dtype, device):
+    dev = as_device(device)
+    if isinstance(data, Tensor):
+        t = data.detach().to(dtype=dtype, device=dev, copy=True)
+        return t._data
+    if isinstance(data, np.ndarray):
+        dt = as_dtype(dtype) if dtype is not None else from_numpy_dtype(data.dtype, copy_ok=True)
+    else:
+        arr = np.asarray(data)
+        if arr.dtype == object:
+            raise TypeError(f"tensor: could not infer a numeric dtype from {type(data).__name__} data")
+        if dtype is not None:
+            dt = as_dtype(dtype)
+        elif arr.dtype.kind == "f":
+            dt = float32  # Python floats default to float32, as in PyTorch
+        elif arr.dtype.kind == "b":
+            dt = bool_
+        elif arr.dtype.kind in "iu":
+            dt = int64
+        else:
+            raise TypeError(f"tensor: unsupported element type {arr.dtype}")
+        data = arr
+    arr = np.array(data, dtype=dt.numpy, order="C", copy=True)
+    nd = _C.from_numpy(arr)
+    if dev.type == "cuda":
+        nd = _backends.for_device(dev).to_device(nd, dev.index)
+    return nd
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new tensor holding a copy of `data` (list, number, NumPy array or tensor)."""
+    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    if isinstance(data, Tensor):
+        return data.to(dtype=dtype, device=device) if (dtype or device) else data
+    return Tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(array):
+    """A tensor sharing `array`'s memory (float32, float64, int64 or bool)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    return Tensor._make(_C.from_numpy(array))
+
+
+def _full(size, value, dtype, device, requires_grad, op):
+    dev = as_device(device)
+    shape = _shape_arg(size, op)
+    dt = as_dtype(dtype) if dtype is not None else (float32 if isinstance(value, float) or op != "full" else
+                                                    (bool_ if isinstance(value, bool) else int64))
+    nd = _backends.for_device(dev).full_on(shape, float(value), dt._c, dev.index)
+    return Tensor._make(nd, requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    return _full(size, 0.0, dtype, device, requires_grad, "zeros")
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    return _full(size, 1.0, dtype, device, requires_grad, "ones")
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    return _full((size,) if isinstance(size, numbers.Integral) else tuple(size), fill_value, dtype, device,
+                 requires_grad, "full")
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    dev = as_device(device)
+    dt = _default_float(dtype)
+    return Tensor._make(_backends.for_device(dev).empty_on(_shape_arg(size, "empty"), dt._c, dev.index),
+                        requires_grad)
+
+
+def zeros_like(t, dtype=None, device=None, requires_grad=False):
+    return zeros(*t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+
+
+def ones_like(t, dtype=None, device=None, requires_grad=False):
+    return ones(*t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
+    return full(tuple(t.shape), fill_value, dtype=dtype or t.dtype, device=device or t.device,
+                requires_grad=requires_grad)
+
+
+def empty_like(t, dtype=None, device=None, requires_grad=False):
+    return empty(*t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+
+
+def _random(kind, size, dtype, device, requires_grad):
+    dev = as_device(device)
+    dt = _default_float(dtype)
+    if not dt.is_floating_point:
+        raise TypeError(f"{kind}: dtype must be float32 or float64, got {dt.name}")
+    nd = getattr(_C, kind)(_shape_arg(size, kind), dt._c)
+    t = Tensor._make(nd)
+    if dev.type != "cpu":  # drawn on the CPU so a seed gives the same numbers on every device
+        t = t.to(dev)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False):
+    """Uniform on [0, 1)."""
+    return _random("rand", size, dtype, device, requires_grad)
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False):
+    """Standard normal."""
+    return _random("randn", size, dtype, device, requires_grad)
+
+
+def rand_like(t, dtype=None, device=None):
+    return rand(*t.shape, dtype=dtype or t.dtype, device=device or t.device)
+
+
+def randn_like(t, dtype=None, device=None):
+    return randn(*t.shape, dtype=dtype or t.dtype, device=device or t.device)
+
+
+def randint(low, high=None, size=None, dtype=None, device=None):
+    if high is None:
+        low, high = 0, low
+    if size is None:
+        raise TypeError("randint: size is required, e.g. randint(0, 10, (3,))")
+    t = Tensor._make(_C.randint(int(low), int(high), _shape_arg((size,) if isinstance(size, int) else size,
+                                                                "randint")))
+    return t.to(dtype=dtype, device=device) if (dtype or device) else t
+
+
+def randperm(n, dtype=None, device=None):
+    t = Tensor._make(_C.randperm(int(n)))
+    return t.to(dtype=dtype, device=device) if (dtype or device) else t
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    is_int = all(isinstance(v, numbers.Integral) for v in (start, end, step))
+    dt = as_dtype(dtype) if dtype is not None else (int64 if is_int else float32)
+    # Index generation is interchange, not arithmetic on model data.
+    values = np.arange(start, end, step, dtype=np.float64 if dt.is_floating_point else np.int64)
+    return Tensor(values, dtype=dt, device=device, requires_grad=requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    return Tensor(np.linspace(start, end, int(steps)), dtype=_default_float(dtype), device=device,
+                  requires_grad=requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    return Tensor(np.eye(n, m), dtype=_default_float(dtype), device=device, requires_grad=requires_grad)
+
+
+def manual_seed(seed):
+    """Seed deepcore's random numbers (CPU and CUDA share one stream)."""
+    _C.manual_seed(int(seed) & 0xFFFFFFFFFFFFFFFF)
+
+
+def seed():
+    import time
+    s = time.time_ns() & 0xFFFFFFFFFFFFFFFF
+    _C.manual_seed(s)
+    return s
+
+
+def get_rng_state():
+    return _C.get_rng_state()
+
+
+def set_rng_state(state):
+    seed_, offset = state
+    _C.set_rng_state(int(seed_), int(offset))
+
+
+# ---- dtype and device moves as differentiable ops -------------------------------
+
+class _Cast(_autograd.Function):
+    @staticmethod
+    def forward(ctx, x, dt):
+        ctx.src = x.dtype
+        return Tensor._make(x._backend.cast(x._data, dt._c))
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g.to(ctx.src) if ctx.src.is_floating_point else None), None
+
+
+class _ToDevice(_autograd.Function):
+    @staticmethod
+    def forward(ctx, x, dev):
+        ctx.src = x.device
+        if dev.type == "cuda":
+            if not x.is_cuda:
+                from . import cuda
+                if not cuda.is_available():
+                    raise RuntimeError("to('cuda'): no CUDA device is available (deepcore.cuda.is_available() is "
+                                       "False)" + ("" if cuda.is_built() else "; this build has no CUDA engine"))
+                return Tensor._make(_backends.for_device(dev).to_device(x._data, dev.index))
+            # cuda:i -> cuda:j goes through the host: simple, and rare in this library's use.
+            return Tensor._make(_backends.for_device(dev).to_device(x._backend.to_host(x._data), dev.index))
+        return Tensor._make(x._backend.to_host(x._data))
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.to(ctx.src), None
+
+
+class _Clone(_autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = x._backend.empty_on(list(x.shape), x.dtype._c, x.device.index)
+        x._backend.copy_(out, x._data)
+        return Tensor._make(out)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+from ._tensor_methods import install as _install_methods  # noqa: E402
+
+_install_methods(Tensor)
