@@ -85,8 +85,9 @@ NDArray softmax_forward(const NDArray& x_in, int64_t axis) {
                        s += ex;
                      }
                      if constexpr (LOG) {
-                       const T lse = m + std::log(s);
-                       for (int64_t i = 0; i < n; ++i) oi[i * inner] = xi[i * inner] - lse;
+                       // (x - m) - log(s), not x - (m + log(s)): with a large |m| the sum rounds log(s) away.
+                       const T log_s = std::log(s);
+                       for (int64_t i = 0; i < n; ++i) oi[i * inner] = (xi[i * inner] - m) - log_s;
                      } else {
                        const T inv = T(1) / s;
                        for (int64_t i = 0; i < n; ++i) oi[i * inner] *= inv;

@@ -92,36 +92,6 @@ struct View {
   const T* at(int64_t i, int64_t j) const { return p + i * rs + j * cs; }
 };
 
-// Packs `lines` lines of a matrix into slivers of `width` lines each:
-// dst[s][k][w] = src[(s * width + w) * line_stride + k * k_stride], the lines
-// past `lines` zero-filled. A slivers are rows of A (width mr), B slivers are
-// columns of B (width nr); either way the micro-kernel reads one k at a time.
-template <class T>
-void pack_slivers(const T* src, int64_t line_stride, int64_t k_stride, int64_t lines, int64_t kc, int width,
-                  T* dst) {
-  for (int64_t l0 = 0; l0 < lines; l0 += width, dst += width * kc) {
-    const int w = static_cast<int>(std::min<int64_t>(width, lines - l0));
-    const T* s = src + l0 * line_stride;
-    if (line_stride == 1) {
-      // The sliver's lines sit side by side in memory: copy a run per k.
-      for (int64_t k = 0; k < kc; ++k) {
-        const T* sk = s + k * k_stride;
-        T* d = dst + k * width;
-        for (int i = 0; i < w; ++i) d[i] = sk[i];
-        for (int i = w; i < width; ++i) d[i] = T(0);
-      }
-    } else {
-      // Each line is contiguous along k: read it once, scatter into the sliver.
-      for (int i = 0; i < w; ++i) {
-        const T* line = s + i * line_stride;
-        for (int64_t k = 0; k < kc; ++k) dst[k * width + i] = line[k * k_stride];
-      }
-      for (int i = w; i < width; ++i)
-        for (int64_t k = 0; k < kc; ++k) dst[k * width + i] = T(0);
-    }
-  }
-}
-
 // C = beta * C, where beta == 0 writes zeros whatever C held (NaN included).
 template <class T>
 void scale_rows(int64_t m, int64_t n, T beta, T* C, int64_t ldc) {
@@ -150,12 +120,12 @@ void gemm_rect(const KernelSpec<T>& ks, View<T> A, View<T> B, int64_t m0, int64_
     const int64_t nc = std::min(nc_max, n1 - jc);
     for (int64_t pc = 0; pc < K; pc += kc_max) {
       const int64_t kc = std::min(kc_max, K - pc);
-      pack_slivers(B.at(pc, jc), B.cs, B.rs, nc, kc, nr, packed_b);
+      ks.pack_b(B.at(pc, jc), B.cs, B.rs, nc, kc, packed_b);
       // Only the first slice of K sees the caller's beta; later ones accumulate.
       const T beta_pc = pc == 0 ? beta : T(1);
       for (int64_t ic = m0; ic < m1; ic += mc_max) {
         const int64_t mc = std::min(mc_max, m1 - ic);
-        pack_slivers(A.at(ic, pc), A.rs, A.cs, mc, kc, mr, packed_a);
+        ks.pack_a(A.at(ic, pc), A.rs, A.cs, mc, kc, packed_a);
         for (int64_t jr = 0; jr < nc; jr += nr) {
           const int n = static_cast<int>(std::min<int64_t>(nr, nc - jr));
           for (int64_t ir = 0; ir < mc; ir += mr) {

@@ -105,6 +105,64 @@ void kernel(int64_t kc, const typename S::T* a, const typename S::T* b, typename
   }
 }
 
+// Transposes the 16 x 16 block held in r[0..15] (row i in r[i]) in place.
+inline void transpose16x16(__m512 r[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 16; i += 2) {  // interleave pairs of rows
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {  // 128-bit lane l of r[i + c] = rows i..i+3 of column 4l + c
+    const __m512d a = _mm512_castps_pd(t[i]), b = _mm512_castps_pd(t[i + 1]);
+    const __m512d c = _mm512_castps_pd(t[i + 2]), d = _mm512_castps_pd(t[i + 3]);
+    r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+    r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+    r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+    r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+  }
+  for (int c = 0; c < 4; ++c) {  // gather lane l of r[c], r[4 + c], r[8 + c], r[12 + c]
+    const __m512 even01 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88), odd01 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xDD);
+    const __m512 even23 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88);
+    const __m512 odd23 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xDD);
+    t[c] = _mm512_shuffle_f32x4(even01, even23, 0x88);
+    t[4 + c] = _mm512_shuffle_f32x4(odd01, odd23, 0x88);
+    t[8 + c] = _mm512_shuffle_f32x4(even01, even23, 0xDD);
+    t[12 + c] = _mm512_shuffle_f32x4(odd01, odd23, 0xDD);
+  }
+  for (int i = 0; i < 16; ++i) r[i] = t[i];
+}
+
+// Packing lines that run along k (rows of A, columns of a transposed B) is a
+// transpose: 16 lines x 16 k at a time through registers instead of one
+// scattered store per element.
+template <int W>
+void pack_f32(const float* src, int64_t line_stride, int64_t k_stride, int64_t lines, int64_t kc, float* dst) {
+  if (line_stride == 1 || k_stride != 1) {
+    pack_slivers_generic<float, W>(src, line_stride, k_stride, lines, kc, dst);
+    return;
+  }
+  for (int64_t l0 = 0; l0 < lines; l0 += W, dst += W * kc) {
+    const int w = lines - l0 < W ? static_cast<int>(lines - l0) : W;
+    for (int g = 0; g < W; g += 16) {
+      const int valid = w - g < 0 ? 0 : w - g < 16 ? w - g : 16;
+      const int width = W - g < 16 ? W - g : 16;
+      const __mmask16 store_mask = static_cast<__mmask16>((1u << width) - 1);
+      const float* s = src + (l0 + g) * line_stride;
+      float* d = dst + g;
+      for (int64_t k = 0; k < kc; k += 16) {
+        const int64_t left = kc - k;
+        const __mmask16 load_mask = left >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
+        __m512 r[16];
+        for (int i = 0; i < 16; ++i)
+          r[i] = i < valid ? _mm512_maskz_loadu_ps(load_mask, s + i * line_stride + k) : _mm512_setzero_ps();
+        transpose16x16(r);
+        const int steps = left < 16 ? static_cast<int>(left) : 16;
+        for (int j = 0; j < steps; ++j) _mm512_mask_storeu_ps(d + (k + j) * W, store_mask, r[j]);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 #ifndef DC_AVX512_F32_MR
@@ -118,11 +176,12 @@ void kernel(int64_t kc, const typename S::T* a, const typename S::T* b, typename
 KernelSpec<float> avx512_kernel_f32() {
   // 14 x 32: 28 accumulators + 2 B vectors in the 32 zmm registers.
   return {"avx512 14x32", DC_AVX512_F32_MR, DC_AVX512_F32_NV * 16,     DC_AVX512_F32_KC,
-          DC_AVX512_F32_MC, DC_AVX512_F32_NC, &kernel<F32, DC_AVX512_F32_MR, DC_AVX512_F32_NV>};
+          DC_AVX512_F32_MC, DC_AVX512_F32_NC, &kernel<F32, DC_AVX512_F32_MR, DC_AVX512_F32_NV>, &pack_f32<DC_AVX512_F32_MR>, &pack_f32<DC_AVX512_F32_NV*16>};
 }
 
 KernelSpec<double> avx512_kernel_f64() {
-  return {"avx512 14x16 f64", 14, 16, 256, 128, 2048, &kernel<F64, 14, 2>};
+  return {"avx512 14x16 f64", 14, 16, 256, 128, 2048, &kernel<F64, 14, 2>,
+          &pack_slivers_generic<double, 14>, &pack_slivers_generic<double, 16>};
 }
 
 }  // namespace deepcore::cpu::gemm_detail

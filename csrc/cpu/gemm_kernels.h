@@ -16,6 +16,12 @@ template <class T>
 using MicroKernel = void (*)(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, int m, int n, T alpha,
                              T beta);
 
+// Packs `lines` lines of a matrix into slivers of the kernel's width W (mr for
+// A, nr for B): dst[s][k][w] = src[(s * W + w) * line_stride + k * k_stride],
+// lines past `lines` zero-filled. Rows of A and columns of B both pack this way.
+template <class T>
+using PackFn = void (*)(const T* src, int64_t line_stride, int64_t k_stride, int64_t lines, int64_t kc, T* dst);
+
 // A register tile plus the cache blocks tuned for it (in elements):
 // kc: depth of a packed sliver, sized so one B sliver (kc x nr) stays in L1;
 // mc: rows of A packed together, sized so the A block (mc x kc) stays in L2;
@@ -26,7 +32,41 @@ struct KernelSpec {
   int mr, nr;
   int64_t kc, mc, nc;
   MicroKernel<T> kernel;
+  PackFn<T> pack_a, pack_b;  // widths mr and nr
 };
+
+// The plain C++ packer; each kernel file instantiates it with its own flags.
+// Internal linkage on purpose: a shared (inline) copy could be taken from a
+// file compiled with AVX-512 and run on a CPU without it.
+namespace {
+template <class T, int W>
+void pack_slivers_generic(const T* src, int64_t line_stride, int64_t k_stride, int64_t lines, int64_t kc, T* dst) {
+  for (int64_t l0 = 0; l0 < lines; l0 += W, dst += W * kc) {
+    const int w = lines - l0 < W ? static_cast<int>(lines - l0) : W;
+    const T* s = src + l0 * line_stride;
+    if (line_stride == 1) {
+      // The sliver's lines sit side by side in memory: copy a run per k.
+      for (int64_t k = 0; k < kc; ++k) {
+        const T* sk = s + k * k_stride;
+        T* d = dst + k * W;
+        if (w == W) {
+          for (int i = 0; i < W; ++i) d[i] = sk[i];
+        } else {
+          for (int i = 0; i < W; ++i) d[i] = i < w ? sk[i] : T(0);
+        }
+      }
+    } else {
+      // Each line runs along k: read it once, scatter it into the sliver.
+      for (int i = 0; i < w; ++i) {
+        const T* line = s + i * line_stride;
+        for (int64_t k = 0; k < kc; ++k) dst[k * W + i] = line[k * k_stride];
+      }
+      for (int i = w; i < W; ++i)
+        for (int64_t k = 0; k < kc; ++k) dst[k * W + i] = T(0);
+    }
+  }
+}
+}  // namespace
 
 KernelSpec<float> portable_kernel_f32();
 KernelSpec<double> portable_kernel_f64();

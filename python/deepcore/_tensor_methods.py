@@ -67,7 +67,9 @@ def _inplace(name):
             if self.is_leaf and self.requires_grad:
                 raise RuntimeError(f"{name}_: a leaf Variable that requires grad is being used in an in-place "
                                    f"operation (shape {tuple(self.shape)}); wrap it in deepcore.no_grad()")
-            result = fn(self, other)
+            # mul, div and pow save their operands for backward: give them a copy of self, which is overwritten below.
+            src = self.clone() if name in ("mul", "div", "pow") else self
+            result = fn(src, src if other is self else other)
             _check_inplace_result(name, self, result)
             self._backend.copy_(self._data, result._data)
             self.grad_fn, self._output_nr, self._requires_grad = result.grad_fn, result._output_nr, True

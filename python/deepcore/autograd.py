@@ -40,6 +40,13 @@ class set_grad_enabled(contextlib.ContextDecorator):
         _set_grad_enabled(self.prev)
         return False
 
+    def __call__(self, func):
+        _set_grad_enabled(self.prev)  # as a decorator, only the calls of `func` change the mode
+        return super().__call__(func)
+
+    def _recreate_cm(self):
+        return set_grad_enabled(self.mode)  # each call saves (and restores) the mode it was called in
+
 
 class no_grad(contextlib.ContextDecorator):
     """Inside ``with no_grad():`` ops are not recorded (used for parameter updates)."""
@@ -53,6 +60,9 @@ class no_grad(contextlib.ContextDecorator):
         _set_grad_enabled(self.prev)
         return False
 
+    def _recreate_cm(self):
+        return type(self)()  # a fresh one per call: recursive or nested calls must not share `prev`
+
 
 class enable_grad(contextlib.ContextDecorator):
     def __enter__(self):
@@ -63,6 +73,9 @@ class enable_grad(contextlib.ContextDecorator):
     def __exit__(self, *exc):
         _set_grad_enabled(self.prev)
         return False
+
+    def _recreate_cm(self):
+        return type(self)()
 
 
 class detect_anomaly(contextlib.ContextDecorator):
@@ -255,8 +268,8 @@ def _topological_order(roots):
     return order
 
 
-def backward(tensors, grad_tensors=None, retain_graph=False):
-    """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad``."""
+def backward(tensors, grad_tensors=None, retain_graph=False, inputs=None):
+    """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad`` (only the leaves in `inputs` when given)."""
     if isinstance(tensors, Tensor):
         tensors = (tensors,)
     if grad_tensors is None or isinstance(grad_tensors, Tensor):
@@ -285,14 +298,17 @@ def backward(tensors, grad_tensors=None, retain_graph=False):
         nr = t._output_nr if t.grad_fn is not None else 0
         _accumulate(buffers, node, nr, g.detach())
         roots.append(node)
+    only = None if inputs is None else {id(t) for t in inputs}
     anomaly = is_anomaly_enabled()
-    with no_grad():
+    # The ops inside a backward formula are not checked one by one: its gradients are, naming the node.
+    with no_grad(), detect_anomaly(False):
         for node in _topological_order(roots):
             grads = buffers.pop(id(node), None)
             if grads is None:
                 continue
             if isinstance(node, AccumulateGrad):
-                _accumulate_leaf(node.leaf, grads[0])
+                if only is None or id(node.leaf) in only:
+                    _accumulate_leaf(node.leaf, grads[0])
                 continue
             if node.num_outputs > 1:  # unused outputs get zero gradients, as in PyTorch
                 grads = [g if g is not None else _zeros_like_meta(m) for g, m in zip(grads, node.ctx._out_meta)]
@@ -342,7 +358,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False):
     for t in inputs:
         t.grad = None
     try:
-        backward(outputs, grad_outputs, retain_graph=retain_graph)
+        backward(outputs, grad_outputs, retain_graph=retain_graph, inputs=inputs)  # other leaves' .grad untouched
         result = tuple(t.grad for t in inputs)
     finally:
         for t, s in zip(inputs, saved):

@@ -1,0 +1,74 @@
+"""The CPU kernel level is picked at run time; every level gives the same answers."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import deepcore
+
+LEVELS = ["portable", "avx2", "avx512"]
+
+
+def available_levels():
+    best = deepcore.backends.cpu.supported
+    return LEVELS[:LEVELS.index(best) + 1]
+
+
+@pytest.fixture
+def restore_level():
+    level = deepcore.backends.cpu.capability
+    yield
+    deepcore.backends.cpu.set_capability(level)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("m,k,n", [(1, 1, 1), (7, 13, 5), (33, 65, 17), (130, 70, 129)])
+def test_matmul_same_on_every_level(level, m, k, n, restore_level):
+    if level not in available_levels():
+        pytest.skip(f"this CPU does not support {level}")
+    deepcore.backends.cpu.set_capability(level)
+    assert deepcore.backends.cpu.capability == level
+    assert level in deepcore.backends.cpu.gemm_kernel
+    rng = np.random.default_rng(m * 1000 + n)
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    out = (deepcore.tensor(a) @ deepcore.tensor(b)).numpy()
+    ref = a.astype(np.float64) @ b.astype(np.float64)
+    np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4 * np.sqrt(k))
+    outT = (deepcore.tensor(a.T.copy()).T @ deepcore.tensor(b.T.copy()).T).numpy()
+    np.testing.assert_allclose(outT, ref, rtol=1e-4, atol=1e-4 * np.sqrt(k))
+
+
+def test_cannot_raise_level_above_the_cpu(restore_level):
+    best = deepcore.backends.cpu.supported
+    if best == "avx512":
+        pytest.skip("this CPU supports every level")
+    with pytest.raises(ValueError, match="supports at most"):
+        deepcore.backends.cpu.set_capability("avx512")
+
+
+def test_unknown_level_is_refused():
+    with pytest.raises(ValueError, match="unknown capability"):
+        deepcore.backends.cpu.set_capability("sse9")
+
+
+def test_environment_variable_lowers_the_level():
+    env = dict(os.environ, DEEPCORE_CPU_CAPABILITY="portable")
+    code = "import deepcore; print(deepcore.backends.cpu.capability, deepcore.backends.cpu.gemm_kernel)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[0] == "portable"
+    assert "portable" in out.stdout
+
+
+def test_thread_count_is_settable():
+    n = deepcore.get_num_threads()
+    try:
+        deepcore.set_num_threads(1)
+        assert deepcore.get_num_threads() == 1
+        with pytest.raises(ValueError):
+            deepcore.set_num_threads(0)
+    finally:
+        deepcore.set_num_threads(n)
