@@ -3,6 +3,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include "bindings/cpu_families.h"
 #include "common/cpu_features.h"
 #include "common/ndarray.h"
 #include "common/ops.h"
@@ -209,6 +210,10 @@ PYBIND11_MODULE(_C, m) {
   m.def("cpu_capability", []() { return cpu_isa_name(cpu_isa()); });
   m.def("cpu_capability_supported", []() { return cpu_isa_name(cpu_isa_supported()); });
   m.def("set_cpu_capability", [](const std::string& name) { set_cpu_isa(isa_from_name(name)); }, py::arg("name"));
+  bindings::bind_conv(m);
+  bindings::bind_loss(m);
+  bindings::bind_optim(m);
+
 #ifdef _OPENMP
   m.attr("has_openmp") = true;
 #else

@@ -29,26 +29,26 @@ namespace {
 using gemm_detail::KernelSpec;
 
 template <class T>
-KernelSpec<T> kernel_for(CpuIsa isa);
+KernelSpec<T> kernel_for(CpuIsa isa, int64_t n);
 
 template <>
-KernelSpec<float> kernel_for<float>(CpuIsa isa) {
+KernelSpec<float> kernel_for<float>(CpuIsa isa, int64_t n) {
 #ifdef DEEPCORE_X86
-  if (isa == CpuIsa::AVX512) return gemm_detail::avx512_kernel_f32();
-  if (isa == CpuIsa::AVX2) return gemm_detail::avx2_kernel_f32();
+  if (isa == CpuIsa::AVX512) return gemm_detail::avx512_kernel_f32(n);
+  if (isa == CpuIsa::AVX2) return gemm_detail::avx2_kernel_f32(n);
 #endif
   (void)isa;
-  return gemm_detail::portable_kernel_f32();
+  return gemm_detail::portable_kernel_f32(n);
 }
 
 template <>
-KernelSpec<double> kernel_for<double>(CpuIsa isa) {
+KernelSpec<double> kernel_for<double>(CpuIsa isa, int64_t n) {
 #ifdef DEEPCORE_X86
-  if (isa == CpuIsa::AVX512) return gemm_detail::avx512_kernel_f64();
-  if (isa == CpuIsa::AVX2) return gemm_detail::avx2_kernel_f64();
+  if (isa == CpuIsa::AVX512) return gemm_detail::avx512_kernel_f64(n);
+  if (isa == CpuIsa::AVX2) return gemm_detail::avx2_kernel_f64(n);
 #endif
   (void)isa;
-  return gemm_detail::portable_kernel_f64();
+  return gemm_detail::portable_kernel_f64(n);
 }
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -192,7 +192,7 @@ void gemm_impl(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T al
     scale_rows(M, N, beta, C, ldc);
     return;
   }
-  const KernelSpec<T> ks = kernel_for<T>(cpu_isa());
+  const KernelSpec<T> ks = kernel_for<T>(cpu_isa(), N);
   const View<T> a = trans_a ? View<T>{A, 1, lda} : View<T>{A, lda, 1};
   const View<T> b = trans_b ? View<T>{B, 1, ldb} : View<T>{B, ldb, 1};
   const ThreadGrid grid = plan_threads(M, N, K, ks.mr, ks.nr, max_threads);
@@ -287,7 +287,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double al
   gemm_impl(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, get_num_threads());
 }
 
-const char* gemm_kernel_name() { return kernel_for<float>(cpu_isa()).name; }
+const char* gemm_kernel_name() { return kernel_for<float>(cpu_isa(), 1 << 20).name; }
 
 NDArray matmul(const NDArray& a, const NDArray& b) {
   check_device(a, Device::CPU, "matmul");

@@ -119,12 +119,12 @@ void kernel(int64_t kc, const typename S::T* a, const typename S::T* b, typename
 #define DC_AVX2_F32_NC 2048
 #endif
 
-KernelSpec<float> avx2_kernel_f32() {
+KernelSpec<float> avx2_kernel_f32(int64_t /*n*/) {
   return {"avx2 6x16",     DC_AVX2_F32_MR,   DC_AVX2_F32_NV * 8, DC_AVX2_F32_KC,
           DC_AVX2_F32_MC, DC_AVX2_F32_NC, &kernel<F32, DC_AVX2_F32_MR, DC_AVX2_F32_NV>, &pack_slivers_generic<float, DC_AVX2_F32_MR>, &pack_slivers_generic<float, DC_AVX2_F32_NV*8>};
 }
 
-KernelSpec<double> avx2_kernel_f64() { return {"avx2 6x8 f64", 6, 8, 256, 96, 2048, &kernel<F64, 6, 2>,
+KernelSpec<double> avx2_kernel_f64(int64_t /*n*/) { return {"avx2 6x8 f64", 6, 8, 256, 96, 2048, &kernel<F64, 6, 2>,
           &pack_slivers_generic<double, 6>, &pack_slivers_generic<double, 8>}; }
 
 }  // namespace deepcore::cpu::gemm_detail

@@ -173,13 +173,16 @@ void pack_f32(const float* src, int64_t line_stride, int64_t k_stride, int64_t l
 #define DC_AVX512_F32_NC 2048
 #endif
 
-KernelSpec<float> avx512_kernel_f32() {
+KernelSpec<float> avx512_kernel_f32(int64_t n) {
+  // At most 16 columns (a classifier's logits): one vector per row, and 16
+  // rows so that batches of 2^k rows tile exactly.
+  if (n <= 16) return {"avx512 16x16", 16, 16, 256, 256, 2048, &kernel<F32, 16, 1>, &pack_f32<16>, &pack_f32<16>};
   // 14 x 32: 28 accumulators + 2 B vectors in the 32 zmm registers.
   return {"avx512 14x32", DC_AVX512_F32_MR, DC_AVX512_F32_NV * 16,     DC_AVX512_F32_KC,
           DC_AVX512_F32_MC, DC_AVX512_F32_NC, &kernel<F32, DC_AVX512_F32_MR, DC_AVX512_F32_NV>, &pack_f32<DC_AVX512_F32_MR>, &pack_f32<DC_AVX512_F32_NV*16>};
 }
 
-KernelSpec<double> avx512_kernel_f64() {
+KernelSpec<double> avx512_kernel_f64(int64_t /*n*/) {
   return {"avx512 14x16 f64", 14, 16, 256, 128, 2048, &kernel<F64, 14, 2>,
           &pack_slivers_generic<double, 14>, &pack_slivers_generic<double, 16>};
 }

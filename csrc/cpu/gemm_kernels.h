@@ -68,13 +68,14 @@ void pack_slivers_generic(const T* src, int64_t line_stride, int64_t k_stride, i
 }
 }  // namespace
 
-KernelSpec<float> portable_kernel_f32();
-KernelSpec<double> portable_kernel_f64();
+// The kernel for a product whose C is n columns wide (narrow products may get a narrower tile).
+KernelSpec<float> portable_kernel_f32(int64_t n);
+KernelSpec<double> portable_kernel_f64(int64_t n);
 #ifdef DEEPCORE_X86
-KernelSpec<float> avx2_kernel_f32();  // call only when cpu_isa() >= AVX2
-KernelSpec<double> avx2_kernel_f64();
-KernelSpec<float> avx512_kernel_f32();  // call only when cpu_isa() == AVX512
-KernelSpec<double> avx512_kernel_f64();
+KernelSpec<float> avx2_kernel_f32(int64_t n);  // call only when cpu_isa() >= AVX2
+KernelSpec<double> avx2_kernel_f64(int64_t n);
+KernelSpec<float> avx512_kernel_f32(int64_t n);  // call only when cpu_isa() == AVX512
+KernelSpec<double> avx512_kernel_f64(int64_t n);
 #endif
 
 }  // namespace deepcore::cpu::gemm_detail

@@ -1,0 +1,7 @@
+#include "bindings/cpu_families.h"
+
+namespace deepcore::bindings {
+
+void bind_loss(pybind11::module_& m) { (void)m; }
+
+}  // namespace deepcore::bindings

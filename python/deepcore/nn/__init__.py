@@ -1,0 +1,1 @@
+"""deepcore.nn: modules, layers, losses, init. (Being written: issue 4.)"""

@@ -1,0 +1,1 @@
+"""deepcore.optim: optimizers with fused native updates, lr schedulers. (Being written: issue 4.)"""
