@@ -72,7 +72,7 @@ NDArray softmax_forward(const NDArray& x_in, int64_t axis) {
     T* po = out.data<T>();
     const int64_t n = v.n, inner = v.inner;
     const vec::Kernels<T>& k = vec::kernels<T>();
-    parallel_for(v.outer * inner, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(n, 1)),
+    parallel_for(v.outer * inner, std::max<int64_t>(1, kTranscendentalGrain / std::max<int64_t>(n, 1)),
                  [&](int64_t b, int64_t e) {
                    for (int64_t row = b; row < e; ++row) {
                      const int64_t base = (row / inner) * n * inner + row % inner;
@@ -125,7 +125,7 @@ NDArray softmax_backward_impl(const NDArray& grad_in, const NDArray& y_in, int64
     T* po = out.data<T>();
     const int64_t n = v.n, inner = v.inner;
     const vec::Kernels<T>& k = vec::kernels<T>();
-    parallel_for(v.outer * inner, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(n, 1)),
+    parallel_for(v.outer * inner, std::max<int64_t>(1, kTranscendentalGrain / std::max<int64_t>(n, 1)),
                  [&](int64_t b, int64_t e) {
                    for (int64_t row = b; row < e; ++row) {
                      const int64_t base = (row / inner) * n * inner + row % inner;

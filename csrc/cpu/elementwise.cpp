@@ -99,7 +99,8 @@ void binary_loop(const StridedLoop<3>& loop, const NDArray& out, const NDArray& 
     vec_aa = vec::kernels<T>().arith[vec_arith(OP)];
     vec_as = vec::kernels<T>().arith_scalar[vec_arith(OP)];
   }
-  loop.run(kElementwiseGrain, [&](int64_t n, std::array<int64_t, 3> off, std::array<int64_t, 3> st) {
+  constexpr int64_t grain = OP == BinaryOp::Pow ? kTranscendentalGrain : kElementwiseGrain;
+  loop.run(grain, [&](int64_t n, std::array<int64_t, 3> off, std::array<int64_t, 3> st) {
     R* o = po + off[0];
     const T* x = pa + off[1];
     const T* y = pb + off[2];
@@ -192,7 +193,10 @@ NDArray unary(UnaryOp op, const NDArray& a, const std::optional<NDArray>& out_ar
       T* po = out.data<T>();
       const T* pa = a.data<T>();
       const auto vf = vec_unary<T>(op);
-      loop.run(kElementwiseGrain, [&](int64_t n, std::array<int64_t, 2> off, std::array<int64_t, 2> st) {
+      const bool costly = op == UnaryOp::Exp || op == UnaryOp::Log || op == UnaryOp::Tanh ||
+                          op == UnaryOp::Sigmoid || op == UnaryOp::Sqrt || op == UnaryOp::Reciprocal;
+      const int64_t grain = costly ? kTranscendentalGrain : kElementwiseGrain;
+      loop.run(grain, [&](int64_t n, std::array<int64_t, 2> off, std::array<int64_t, 2> st) {
         T* o = po + off[0];
         const T* x = pa + off[1];
         if (vf) {
