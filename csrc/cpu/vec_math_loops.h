@@ -100,21 +100,22 @@ T row_max(const T* x, int64_t n) {
   return m;
 }
 
+// A double sum: one serial float sum over a 1000-class row would lose ~1e-6.
 template <class T>
 T exp_shifted_sum(const T* x, T shift, T* out, int64_t n) {
-  T s = 0;
+  double s = 0;
   for (int64_t i = 0; i < n; ++i) {
     out[i] = std::exp(x[i] - shift);
     s += out[i];
   }
-  return s;
+  return static_cast<T>(s);
 }
 
 template <class T>
 T sum_exp_shifted(const T* x, T shift, int64_t n) {
-  T s = 0;
+  double s = 0;
   for (int64_t i = 0; i < n; ++i) s += std::exp(x[i] - shift);
-  return s;
+  return static_cast<T>(s);
 }
 
 // The table whose math entries are all scalar C library calls.
