@@ -210,5 +210,21 @@ def test_backward_kernels(level):
                                atol=1e-7)
 
 
+@pytest.mark.parametrize("n", [0, 1, 33, 131_073, 1_000_003])
+def test_contiguous_sum(n, level, threads):
+    x = np.random.default_rng(n).standard_normal(n).astype(np.float32)
+    t = deepcore.from_numpy(x)
+    threads(1)
+    one = t.sum().numpy()
+    threads(2)
+    np.testing.assert_array_equal(t.sum().numpy(), one)  # fixed blocks: the same bits
+    np.testing.assert_allclose(one, x.astype(np.float64).sum(), rtol=1e-6, atol=1e-6)
+    rows = deepcore.from_numpy(x[: n - n % 7].reshape(-1, 7))
+    np.testing.assert_allclose(rows.sum(1).numpy(), x[: n - n % 7].reshape(-1, 7).astype(np.float64).sum(1),
+                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(rows.mean(1).numpy(), x[: n - n % 7].reshape(-1, 7).astype(np.float64).mean(1),
+                               rtol=1e-6, atol=1e-6)
+
+
 def test_capability_switch_changes_kernels(level):
     assert level in repr(deepcore.backends.cpu)

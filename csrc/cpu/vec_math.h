@@ -36,6 +36,8 @@ struct Kernels {
   void (*tanh_backward)(const T* g, const T* y, T* out, int64_t n);     // g * (1 - y^2)
   void (*sigmoid_backward)(const T* g, const T* y, T* out, int64_t n);  // g * y * (1 - y)
   void (*leaky_relu_backward)(const T* g, const T* x, T slope, T* out, int64_t n);  // x > 0 ? g : g * slope
+  // sum(x) accumulated in double, in a fixed order (independent of threads).
+  double (*sum)(const T* x, int64_t n);
   // Softmax rows. row_max may skip NaN (the exp pass turns a NaN row to NaN anyway); -inf for n == 0.
   T (*row_max)(const T* x, int64_t n);
   // out[i] = exp(x[i] - shift); returns the sum of out.

@@ -93,6 +93,21 @@ void sigmoid(const T* x, T* out, int64_t n) {
   }
 }
 
+// 32 independent double partial sums: enough chains to hide the add latency,
+// laid out so the compiler turns them into vector registers.
+template <class T>
+double sum(const T* x, int64_t n) {
+  constexpr int kLanes = 32;
+  double acc[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) acc[j] += static_cast<double>(x[i + j]);
+  for (int j = 0; i < n; ++i, ++j) acc[j] += static_cast<double>(x[i]);
+  for (int w = kLanes / 2; w > 0; w /= 2)
+    for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
+  return acc[0];
+}
+
 template <class T>
 T row_max(const T* x, int64_t n) {
   T m = -INFINITY;
@@ -133,6 +148,7 @@ constexpr Kernels<T> scalar_table(const char* isa) {
                     &tanh_backward<T>,
                     &sigmoid_backward<T>,
                     &leaky_relu_backward<T>,
+                    &sum<T>,
                     &row_max<T>,
                     &exp_shifted_sum<T>,
                     &sum_exp_shifted<T>,

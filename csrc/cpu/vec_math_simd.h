@@ -184,6 +184,7 @@ constexpr Kernels<float> table(const char* isa) {
                         &loops::tanh_backward<float>,
                         &loops::sigmoid_backward<float>,
                         &loops::leaky_relu_backward<float>,
+                        &loops::sum<float>,
                         &row_max<O>,
                         &exp_shifted_sum<O>,
                         &sum_exp_shifted<O>,
