@@ -71,4 +71,4 @@ def set_num_threads(n):
 
 
 from . import backends  # noqa: E402
-from . import nn, optim, data  # noqa: E402
+from . import nn, optim, data, utils  # noqa: E402
