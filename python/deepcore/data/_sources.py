@@ -252,7 +252,7 @@ def load(name, root, train, download):
             _write_cache(folder, split, images, labels)
             arrays = images, labels
             if time.perf_counter() - start > 1.0:
-                print(f"MNIST ({split}): parsed {where} in {time.perf_counter() - start:.1f} s; cached in "
+                print(f"MNIST ({split}): fetched and parsed {where} in {time.perf_counter() - start:.1f} s; cached in "
                       f"{_cache_path(folder, split)}", file=sys.stderr)
     elif name == "FashionMNIST":
         arrays = _load_fashion(folder, split, download)

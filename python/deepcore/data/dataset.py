@@ -50,6 +50,8 @@ class TensorDataset(Dataset):
         return self.tensors[0].shape[0]
 
     def _gather_batch(self, index):
+        if any(t.is_cuda for t in self.tensors):  # no CUDA gather kernel yet: per sample
+            return NotImplemented
         return tuple(t.index_select(0, index) for t in self.tensors)
 
 
