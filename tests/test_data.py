@@ -54,6 +54,8 @@ def test_index_select_strided_input_and_0d_index(rng):
              lambda x, i: np.take(x.T, i, axis=0), arrays=[rng.uniform(-2, 2, (3, 5)), np.array([4, 1, 4])],
              rng=rng)
     x = deepcore.tensor(rng.uniform(size=(4, 3)))
+    strided_index = deepcore.tensor([3, 9, 0, 9, 1])[::2]  # a view with stride 2: [3, 0, 1]
+    assert_close(x.index_select(0, strided_index).numpy(), x.numpy()[[3, 0, 1]], 0, 0, "strided index")
     out = deepcore.index_select(x, 0, deepcore.tensor(2))
     assert tuple(out.shape) == (1, 3)
     assert_close(out.numpy(), x.numpy()[[2]], 0, 0, "0-d index")
