@@ -1,3 +1,9 @@
-"""``deepcore.utils.data`` is ``deepcore.data``, so ``torch.utils.data.DataLoader``
-in the lecture's listings works with ``import deepcore as torch``."""
-from .. import data  # noqa: F401
+"""torch.utils's name for deepcore's helpers: ``deepcore.utils.data`` is ``deepcore.data``
+(so ``import deepcore as torch; torch.utils.data.DataLoader(...)`` works)."""
+import sys
+
+from .. import data
+
+sys.modules[__name__ + ".data"] = data  # `from deepcore.utils.data import DataLoader` too
+
+__all__ = ["data"]
