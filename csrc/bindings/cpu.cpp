@@ -215,6 +215,7 @@ PYBIND11_MODULE(_C, m) {
   bindings::bind_conv(m);
   bindings::bind_loss(m);
   bindings::bind_optim(m);
+  bindings::bind_index(m);
 
 #ifdef _OPENMP
   m.attr("has_openmp") = true;
