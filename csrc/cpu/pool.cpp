@@ -124,17 +124,21 @@ void max_pool_backward_plane(const PoolGeometry& g, const T* grad, const T* x, T
       T* d1 = d0 + g.W;
       const T* go = grad + oy * g.OW;
       for (int64_t ox = 0; ox < g.OW; ++ox) {
-        T m = r0[2 * ox];
-        const T b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
-        int which = 0;
-        if (takes_over(b, m)) m = b, which = 1;
-        if (takes_over(c, m)) m = c, which = 2;
-        if (takes_over(d, m)) which = 3;
-        const T gv = go[ox];
-        d0[2 * ox] = which == 0 ? gv : T(0);
-        d0[2 * ox + 1] = which == 1 ? gv : T(0);
-        d1[2 * ox] = which == 2 ? gv : T(0);
-        d1[2 * ox + 1] = which == 3 ? gv : T(0);
+        // Branch-free (random data makes the winner unpredictable), so it vectorizes.
+        const T a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+        const bool b_wins = takes_over(b, a);
+        const T m1 = b_wins ? b : a;
+        const bool c_wins = takes_over(c, m1);
+        const T m2 = c_wins ? c : m1;
+        const bool d_wins = takes_over(d, m2);
+        // The gradient goes to the last element that took over; `rest` is what is still unplaced.
+        T rest = go[ox];
+        d1[2 * ox + 1] = d_wins ? rest : T(0);
+        rest = d_wins ? T(0) : rest;
+        d1[2 * ox] = c_wins ? rest : T(0);
+        rest = c_wins ? T(0) : rest;
+        d0[2 * ox + 1] = b_wins ? rest : T(0);
+        d0[2 * ox] = b_wins ? T(0) : rest;
       }
       if (g.W > 2 * g.OW) {  // odd width: the last column belongs to no window
         d0[g.W - 1] = T(0);
