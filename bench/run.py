@@ -13,6 +13,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Report, cpu_name, measure, peak_gflops  # noqa: E402
+from cnn import bench_cnn  # noqa: E402
 
 import deepcore  # noqa: E402
 
@@ -127,7 +128,7 @@ def main():
     p.add_argument("--quick", action="store_true", help="fewer, smaller cases")
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--json", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.json"))
-    p.add_argument("--only", choices=["matmul", "elementwise", "autograd"], default=None)
+    p.add_argument("--only", choices=["matmul", "elementwise", "autograd", "cnn"], default=None)
     p.add_argument("--peak-gflops", type=float, default=None, help="override the estimated float32 peak")
     args = p.parse_args()
 
@@ -150,6 +151,8 @@ def main():
         bench_elementwise(report, args.quick, rng)
     if args.only in (None, "autograd"):
         bench_autograd_step(report, rng)
+    if args.only in (None, "cnn"):
+        bench_cnn(report, args.quick, rng)
     report.save(args.json, {"cpu": cpu_name(), "threads": args.threads, "capability": cap,
                             "gemm_kernel": deepcore.backends.cpu.gemm_kernel, "numpy": np.__version__,
                             "torch": torch.__version__ if torch is not None else None, "peak_gflops": peak})
