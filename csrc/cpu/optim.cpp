@@ -6,6 +6,7 @@
 #include "cpu/optim.h"
 
 #include <cmath>
+#include <type_traits>
 
 #include "common/parallel.h"
 
@@ -108,6 +109,14 @@ void dispatch(DType dtype, const Body& body) {
   else body(double{});
 }
 
+// f(std::true_type{}) or f(std::false_type{}): flags that decide which arrays a
+// loop stores to become compile-time, so each loop has no conditional store and vectorizes.
+template <class F>
+void with_flag(bool flag, const F& f) {
+  if (flag) f(std::true_type{});
+  else f(std::false_type{});
+}
+
 template <class T>
 T* ptr(const NDArrays& list, int64_t i) {
   return list.empty() ? nullptr : list[i].data<T>();
@@ -178,27 +187,31 @@ void rmsprop_step(const NDArrays& params, const NDArrays& grads, const NDArrays&
       T* __restrict gavg = ptr<T>(grad_avgs, i);
       const T a = T(alpha), one_minus_a = T(1.0 - alpha), ep = T(eps), wd = T(weight_decay), mom = T(momentum),
               neg_lr = T(-lr);
-      for (int64_t k = b; k < e; ++k) {
-        T d = maximize ? -g[k] : g[k];
-        if (weight_decay != 0.0) d = d + wd * p[k];
-        const T s = a * sq[k] + one_minus_a * d * d;
-        sq[k] = s;
-        T avg;
-        if (centered) {
-          const T m = gavg[k] + one_minus_a * (d - gavg[k]);  // lerp towards the gradient
-          gavg[k] = m;
-          avg = std::sqrt(s - m * m) + ep;
-        } else {
-          avg = std::sqrt(s) + ep;
-        }
-        if (use_momentum) {
-          const T v = mom * buf[k] + d / avg;
-          buf[k] = v;
-          p[k] = p[k] + neg_lr * v;
-        } else {
-          p[k] = p[k] + neg_lr * (d / avg);
-        }
-      }
+      with_flag(centered, [&](auto is_centered) {
+        with_flag(use_momentum, [&](auto has_momentum) {
+          for (int64_t k = b; k < e; ++k) {
+            T d = maximize ? -g[k] : g[k];
+            if (weight_decay != 0.0) d = d + wd * p[k];
+            const T s = a * sq[k] + one_minus_a * d * d;
+            sq[k] = s;
+            T avg;
+            if constexpr (is_centered) {
+              const T m = gavg[k] + one_minus_a * (d - gavg[k]);  // lerp towards the gradient
+              gavg[k] = m;
+              avg = std::sqrt(s - m * m) + ep;
+            } else {
+              avg = std::sqrt(s) + ep;
+            }
+            if constexpr (has_momentum) {
+              const T v = mom * buf[k] + d / avg;
+              buf[k] = v;
+              p[k] = p[k] + neg_lr * v;
+            } else {
+              p[k] = p[k] + neg_lr * (d / avg);
+            }
+          }
+        });
+      });
     });
   });
   bump_all({&params, &square_avgs, &momentum_buffers, &grad_avgs});
@@ -278,22 +291,25 @@ void adam_step(const NDArrays& params, const NDArrays& grads, const NDArrays& ex
       const T neg_step_size = T(-(lr / bias_correction1)), bc2_sqrt = T(std::sqrt(bias_correction2));
       const T b2 = T(beta2), one_minus_b1 = T(1.0 - beta1), one_minus_b2 = T(1.0 - beta2), ep = T(eps);
       const T wd = T(weight_decay), decay = T(1.0 - lr * weight_decay);
-      for (int64_t k = b; k < e; ++k) {
-        T d = maximize ? -g[k] : g[k];
-        if (weight_decay != 0.0) {
-          if (decoupled_weight_decay) p[k] = p[k] * decay;
-          else d = d + wd * p[k];
-        }
-        const T m = m1[k] + one_minus_b1 * (d - m1[k]);  // lerp towards the gradient
-        m1[k] = m;
-        T v = b2 * m2[k] + one_minus_b2 * d * d;
-        m2[k] = v;
-        if (amsgrad) {
-          v = std::max(m2max[k], v);
-          m2max[k] = v;
-        }
-        p[k] = p[k] + neg_step_size * (m / (std::sqrt(v) / bc2_sqrt + ep));
-      }
+      with_flag(decoupled_weight_decay && weight_decay != 0.0, [&](auto decays_param) {
+        with_flag(amsgrad, [&](auto keeps_max) {
+          for (int64_t k = b; k < e; ++k) {
+            T d = maximize ? -g[k] : g[k];
+            T theta = p[k];
+            if constexpr (decays_param) theta = theta * decay;
+            else if (weight_decay != 0.0) d = d + wd * theta;
+            const T m = m1[k] + one_minus_b1 * (d - m1[k]);  // lerp towards the gradient
+            m1[k] = m;
+            T v = b2 * m2[k] + one_minus_b2 * d * d;
+            m2[k] = v;
+            if constexpr (keeps_max) {
+              v = std::max(m2max[k], v);
+              m2max[k] = v;
+            }
+            p[k] = theta + neg_step_size * (m / (std::sqrt(v) / bc2_sqrt + ep));
+          }
+        });
+      });
     });
   });
   bump_all({&params, &exp_avgs, &exp_avg_sqs, &max_exp_avg_sqs});
