@@ -561,3 +561,20 @@ def test_scheduler_state_dict_round_trip():
     other = optim.lr_scheduler.ReduceLROnPlateau(opt2)
     other.load_state_dict(state)
     assert other.best == 1.0 and other.patience == 0
+
+
+# ---- the lecture's optimizer race ----------------------------------------------------
+
+def test_optimizer_race_example_reaches_the_minimum():
+    import importlib.util
+    import os
+    path = os.path.join(os.path.dirname(__file__), os.pardir, "examples", "optimizers.py")
+    spec = importlib.util.spec_from_file_location("optimizers_example", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    deepcore.manual_seed(0)
+    finals = {name.split(" ")[0]: final for name, _, _, final in
+              (example.race("GD", lambda ps: optim.SGD(ps, lr=0.05)),
+               example.race("Adam", lambda ps: optim.Adam(ps, lr=0.05)),
+               example.race("RMSprop", lambda ps: optim.RMSprop(ps, lr=0.02)))}
+    assert all(f < -0.99 for f in finals.values()), finals  # all leave the saddle (f = 0) for a minimum (f = -1)

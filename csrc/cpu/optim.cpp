@@ -1,14 +1,15 @@
 // Fused optimizer updates (see optim.h). Each kernel validates every tensor
 // of the group first, then walks all of them as one list of fixed-size chunks
-// so that both one huge weight and many small biases keep every thread busy.
-// The arithmetic mirrors PyTorch's single-tensor implementations operation by
-// operation, in the parameter's dtype.
+// so that both one huge weight and many small biases keep every thread busy;
+// the element loops (optim_loops.inc) run in the instruction set cpu_isa() picks.
 #include "cpu/optim.h"
 
 #include <cmath>
-#include <type_traits>
+
+#include "common/cpu_features.h"
 
 #include "common/parallel.h"
+#include "cpu/optim_loops.h"
 
 namespace deepcore::cpu {
 
@@ -102,21 +103,6 @@ void for_each_chunk(const NDArrays& params, const F& fn) {
   });
 }
 
-// Calls body.template operator()<T>() with T the tensor's element type.
-template <class Body>
-void dispatch(DType dtype, const Body& body) {
-  if (dtype == DType::Float32) body(float{});
-  else body(double{});
-}
-
-// f(std::true_type{}) or f(std::false_type{}): flags that decide which arrays a
-// loop stores to become compile-time, so each loop has no conditional store and vectorizes.
-template <class F>
-void with_flag(bool flag, const F& f) {
-  if (flag) f(std::true_type{});
-  else f(std::false_type{});
-}
-
 template <class T>
 T* ptr(const NDArrays& list, int64_t i) {
   return list.empty() ? nullptr : list[i].data<T>();
@@ -125,6 +111,37 @@ T* ptr(const NDArrays& list, int64_t i) {
 void bump_all(std::initializer_list<const NDArrays*> lists) {
   for (const NDArrays* list : lists)
     for (const NDArray& a : *list) a.bump_version();
+}
+
+// The loop set compiled for the instruction set in use (read once per call, outside threads).
+template <class T>
+struct Loops {
+  decltype(&optim_portable::sgd<T>) sgd;
+  decltype(&optim_portable::rmsprop<T>) rmsprop;
+  decltype(&optim_portable::adagrad<T>) adagrad;
+  decltype(&optim_portable::adadelta<T>) adadelta;
+  decltype(&optim_portable::adam<T>) adam;
+};
+
+#define DEEPCORE_LOOPS(NS) \
+  Loops<T> { &NS::sgd<T>, &NS::rmsprop<T>, &NS::adagrad<T>, &NS::adadelta<T>, &NS::adam<T> }
+
+template <class T>
+Loops<T> loops_for(CpuIsa isa) {
+#ifdef DEEPCORE_X86
+  if (isa == CpuIsa::AVX512) return DEEPCORE_LOOPS(optim_avx512);
+  if (isa == CpuIsa::AVX2) return DEEPCORE_LOOPS(optim_avx2);
+#endif
+  (void)isa;
+  return DEEPCORE_LOOPS(optim_portable);
+}
+#undef DEEPCORE_LOOPS
+
+// Calls fn(loops, zero) with the loop set for `dtype` (zero: a T to deduce the type from).
+template <class F>
+void with_loops(DType dtype, const Loops<float>& f32, const Loops<double>& f64, const F& fn) {
+  if (dtype == DType::Float32) fn(f32, float{});
+  else fn(f64, double{});
 }
 
 }  // namespace
@@ -143,24 +160,16 @@ void sgd_step(const NDArrays& params, const NDArrays& grads, const NDArrays& mom
   }
   DC_CHECK(!nesterov || (use_momentum && dampening == 0.0),
            op << ": Nesterov momentum requires a momentum and zero dampening");
+  const CpuIsa isa = cpu_isa();
+  const Loops<float> f32 = loops_for<float>(isa);
+  const Loops<double> f64 = loops_for<double>(isa);
   for_each_chunk(params, [&](int64_t i, int64_t b, int64_t e) {
-    dispatch(params[i].dtype, [&](auto zero) {
+    with_loops(params[i].dtype, f32, f64, [&](const auto& loops, auto zero) {
       using T = decltype(zero);
-      T* __restrict p = params[i].data<T>();
-      const T* __restrict g = grads[i].data<T>();
-      T* __restrict buf = ptr<T>(momentum_buffers, i);
-      const T neg_lr = T(-lr), wd = T(weight_decay), mom = T(momentum), keep = T(1.0 - dampening);
-      const bool fresh = use_momentum && buffer_is_new[i];
-      for (int64_t k = b; k < e; ++k) {
-        T d = maximize ? -g[k] : g[k];
-        if (weight_decay != 0.0) d = d + wd * p[k];
-        if (use_momentum) {
-          T v = fresh ? d : mom * buf[k] + keep * d;
-          buf[k] = v;
-          d = nesterov ? d + mom * v : v;
-        }
-        p[k] = p[k] + neg_lr * d;
-      }
+      T* buf = ptr<T>(momentum_buffers, i);
+      const SgdArgs args{lr, momentum, dampening, weight_decay, nesterov, maximize, use_momentum,
+                         use_momentum && buffer_is_new[i]};
+      loops.sgd(params[i].data<T>() + b, grads[i].data<T>() + b, buf ? buf + b : nullptr, e - b, args);
     });
   });
   bump_all({&params, &momentum_buffers});
@@ -177,41 +186,17 @@ void rmsprop_step(const NDArrays& params, const NDArrays& grads, const NDArrays&
   if (centered) check_group(params, grads, {{&grad_avgs, "gradient averages"}}, op);
   else DC_CHECK(grad_avgs.empty(), op << ": centered is False but gradient averages were given");
   advance_steps(steps, params.size(), op);
+  const CpuIsa isa = cpu_isa();
+  const Loops<float> f32 = loops_for<float>(isa);
+  const Loops<double> f64 = loops_for<double>(isa);
+  const RmspropArgs args{lr, alpha, eps, weight_decay, momentum, centered, use_momentum, maximize};
   for_each_chunk(params, [&](int64_t i, int64_t b, int64_t e) {
-    dispatch(params[i].dtype, [&](auto zero) {
+    with_loops(params[i].dtype, f32, f64, [&](const auto& loops, auto zero) {
       using T = decltype(zero);
-      T* __restrict p = params[i].data<T>();
-      const T* __restrict g = grads[i].data<T>();
-      T* __restrict sq = square_avgs[i].data<T>();
-      T* __restrict buf = ptr<T>(momentum_buffers, i);
-      T* __restrict gavg = ptr<T>(grad_avgs, i);
-      const T a = T(alpha), one_minus_a = T(1.0 - alpha), ep = T(eps), wd = T(weight_decay), mom = T(momentum),
-              neg_lr = T(-lr);
-      with_flag(centered, [&](auto is_centered) {
-        with_flag(use_momentum, [&](auto has_momentum) {
-          for (int64_t k = b; k < e; ++k) {
-            T d = maximize ? -g[k] : g[k];
-            if (weight_decay != 0.0) d = d + wd * p[k];
-            const T s = a * sq[k] + one_minus_a * d * d;
-            sq[k] = s;
-            T avg;
-            if constexpr (is_centered) {
-              const T m = gavg[k] + one_minus_a * (d - gavg[k]);  // lerp towards the gradient
-              gavg[k] = m;
-              avg = std::sqrt(s - m * m) + ep;
-            } else {
-              avg = std::sqrt(s) + ep;
-            }
-            if constexpr (has_momentum) {
-              const T v = mom * buf[k] + d / avg;
-              buf[k] = v;
-              p[k] = p[k] + neg_lr * v;
-            } else {
-              p[k] = p[k] + neg_lr * (d / avg);
-            }
-          }
-        });
-      });
+      T* buf = ptr<T>(momentum_buffers, i);
+      T* gavg = ptr<T>(grad_avgs, i);
+      loops.rmsprop(params[i].data<T>() + b, grads[i].data<T>() + b, square_avgs[i].data<T>() + b,
+                    buf ? buf + b : nullptr, gavg ? gavg + b : nullptr, e - b, args);
     });
   });
   bump_all({&params, &square_avgs, &momentum_buffers, &grad_avgs});
@@ -222,20 +207,14 @@ void adagrad_step(const NDArrays& params, const NDArrays& grads, const NDArrays&
   const char* op = "adagrad_step";
   check_group(params, grads, {{&sums, "sums"}}, op);
   const std::vector<double> step = advance_steps(steps, params.size(), op);
+  const CpuIsa isa = cpu_isa();
+  const Loops<float> f32 = loops_for<float>(isa);
+  const Loops<double> f64 = loops_for<double>(isa);
   for_each_chunk(params, [&](int64_t i, int64_t b, int64_t e) {
-    dispatch(params[i].dtype, [&](auto zero) {
+    with_loops(params[i].dtype, f32, f64, [&](const auto& loops, auto zero) {
       using T = decltype(zero);
-      T* __restrict p = params[i].data<T>();
-      const T* __restrict g = grads[i].data<T>();
-      T* __restrict sum = sums[i].data<T>();
-      const T neg_clr = T(-(lr / (1.0 + (step[i] - 1.0) * lr_decay))), ep = T(eps), wd = T(weight_decay);
-      for (int64_t k = b; k < e; ++k) {
-        T d = maximize ? -g[k] : g[k];
-        if (weight_decay != 0.0) d = d + wd * p[k];
-        const T s = sum[k] + d * d;
-        sum[k] = s;
-        p[k] = p[k] + neg_clr * (d / (std::sqrt(s) + ep));
-      }
+      const AdagradArgs args{lr / (1.0 + (step[i] - 1.0) * lr_decay), eps, weight_decay, maximize};
+      loops.adagrad(params[i].data<T>() + b, grads[i].data<T>() + b, sums[i].data<T>() + b, e - b, args);
     });
   });
   bump_all({&params, &sums});
@@ -247,24 +226,15 @@ void adadelta_step(const NDArrays& params, const NDArrays& grads, const NDArrays
   const char* op = "adadelta_step";
   check_group(params, grads, {{&square_avgs, "square averages"}, {&acc_deltas, "accumulated deltas"}}, op);
   advance_steps(steps, params.size(), op);
+  const CpuIsa isa = cpu_isa();
+  const Loops<float> f32 = loops_for<float>(isa);
+  const Loops<double> f64 = loops_for<double>(isa);
+  const AdadeltaArgs args{lr, rho, eps, weight_decay, maximize};
   for_each_chunk(params, [&](int64_t i, int64_t b, int64_t e) {
-    dispatch(params[i].dtype, [&](auto zero) {
+    with_loops(params[i].dtype, f32, f64, [&](const auto& loops, auto zero) {
       using T = decltype(zero);
-      T* __restrict p = params[i].data<T>();
-      const T* __restrict g = grads[i].data<T>();
-      T* __restrict sq = square_avgs[i].data<T>();
-      T* __restrict acc = acc_deltas[i].data<T>();
-      const T r = T(rho), one_minus_r = T(1.0 - rho), ep = T(eps), wd = T(weight_decay), neg_lr = T(-lr);
-      for (int64_t k = b; k < e; ++k) {
-        T d = maximize ? -g[k] : g[k];
-        if (weight_decay != 0.0) d = d + wd * p[k];
-        const T s = r * sq[k] + one_minus_r * d * d;
-        sq[k] = s;
-        // RMS of past updates over RMS of gradients, both with eps inside the root.
-        const T delta = std::sqrt(acc[k] + ep) / std::sqrt(s + ep) * d;
-        acc[k] = r * acc[k] + one_minus_r * delta * delta;
-        p[k] = p[k] + neg_lr * delta;
-      }
+      loops.adadelta(params[i].data<T>() + b, grads[i].data<T>() + b, square_avgs[i].data<T>() + b,
+                     acc_deltas[i].data<T>() + b, e - b, args);
     });
   });
   bump_all({&params, &square_avgs, &acc_deltas});
@@ -278,38 +248,19 @@ void adam_step(const NDArrays& params, const NDArrays& grads, const NDArrays& ex
   if (amsgrad) check_group(params, grads, {{&max_exp_avg_sqs, "maximum second moments"}}, op);
   else DC_CHECK(max_exp_avg_sqs.empty(), op << ": amsgrad is False but maximum second moments were given");
   const std::vector<double> step = advance_steps(steps, params.size(), op);
+  const CpuIsa isa = cpu_isa();
+  const Loops<float> f32 = loops_for<float>(isa);
+  const Loops<double> f64 = loops_for<double>(isa);
   for_each_chunk(params, [&](int64_t i, int64_t b, int64_t e) {
-    dispatch(params[i].dtype, [&](auto zero) {
+    with_loops(params[i].dtype, f32, f64, [&](const auto& loops, auto zero) {
       using T = decltype(zero);
-      T* __restrict p = params[i].data<T>();
-      const T* __restrict g = grads[i].data<T>();
-      T* __restrict m1 = exp_avgs[i].data<T>();
-      T* __restrict m2 = exp_avg_sqs[i].data<T>();
-      T* __restrict m2max = ptr<T>(max_exp_avg_sqs, i);
       const double bias_correction1 = 1.0 - std::pow(beta1, step[i]);
       const double bias_correction2 = 1.0 - std::pow(beta2, step[i]);
-      const T neg_step_size = T(-(lr / bias_correction1)), bc2_sqrt = T(std::sqrt(bias_correction2));
-      const T b2 = T(beta2), one_minus_b1 = T(1.0 - beta1), one_minus_b2 = T(1.0 - beta2), ep = T(eps);
-      const T wd = T(weight_decay), decay = T(1.0 - lr * weight_decay);
-      with_flag(decoupled_weight_decay && weight_decay != 0.0, [&](auto decays_param) {
-        with_flag(amsgrad, [&](auto keeps_max) {
-          for (int64_t k = b; k < e; ++k) {
-            T d = maximize ? -g[k] : g[k];
-            T theta = p[k];
-            if constexpr (decays_param) theta = theta * decay;
-            else if (weight_decay != 0.0) d = d + wd * theta;
-            const T m = m1[k] + one_minus_b1 * (d - m1[k]);  // lerp towards the gradient
-            m1[k] = m;
-            T v = b2 * m2[k] + one_minus_b2 * d * d;
-            m2[k] = v;
-            if constexpr (keeps_max) {
-              v = std::max(m2max[k], v);
-              m2max[k] = v;
-            }
-            p[k] = theta + neg_step_size * (m / (std::sqrt(v) / bc2_sqrt + ep));
-          }
-        });
-      });
+      const AdamArgs args{lr / bias_correction1, std::sqrt(bias_correction2), beta1, beta2, eps, weight_decay, lr,
+                          amsgrad, maximize, decoupled_weight_decay};
+      T* m2max = ptr<T>(max_exp_avg_sqs, i);
+      loops.adam(params[i].data<T>() + b, grads[i].data<T>() + b, exp_avgs[i].data<T>() + b,
+                 exp_avg_sqs[i].data<T>() + b, m2max ? m2max + b : nullptr, e - b, args);
     });
   });
   bump_all({&params, &exp_avgs, &exp_avg_sqs, &max_exp_avg_sqs});
