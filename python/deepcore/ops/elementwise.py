@@ -11,13 +11,13 @@ _NUMBER = (int, float, bool)
 
 
 def _shape(x):
-    return tuple(x.shape) if isinstance(x, Tensor) else None
+    return x._data.shape if isinstance(x, Tensor) else None
 
 
 def _raw_binary(op, a, b, out=None):
     """Run binary kernel `op` on tensors/scalars that already share a dtype."""
     if isinstance(a, Tensor) and isinstance(b, Tensor):
-        if a._data.device != b._data.device or a._data.device_index != b._data.device_index:
+        if a._backend is not b._backend or (a._backend.name == "cuda" and a._data.device_index != b._data.device_index):
             raise ValueError(f"{op.name}: expected all tensors on the same device, got {a.device} and {b.device}")
         return Tensor._make(a._backend.binary(op, a._data, b._data, out))
     if isinstance(a, Tensor):
