@@ -72,4 +72,4 @@ def set_num_threads(n):
 
 
 from . import backends  # noqa: E402
-from . import nn, optim, data, utils  # noqa: E402
+from . import nn, optim, data, utils, keras  # noqa: E402

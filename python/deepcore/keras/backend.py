@@ -1,0 +1,1 @@
+"""keras.backend basics. (Being written: issue 5.)"""

@@ -1,0 +1,1 @@
+"""Keras layers. (Being written: issue 5.)"""

@@ -1,0 +1,1 @@
+"""keras.utils: to_categorical, Progbar. (Being written: issue 5.)"""
