@@ -72,3 +72,5 @@ def set_num_threads(n):
 
 from . import backends  # noqa: E402
 from . import nn, optim, data  # noqa: E402
+from . import io  # noqa: E402
+from .io import save, load  # noqa: E402
