@@ -354,20 +354,22 @@ def _elementwise_weight(op, weight, input):
     return expanded.contiguous()
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """(input - target)^2, averaged (or summed) over all elements."""
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """(input - target)^2 (times weight, broadcast to the input), averaged (or summed) over all elements."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("mse_loss", reduction)
     input, target = _pointwise_inputs("mse_loss", input, target)
-    return _PointwiseLoss.apply("mse", input, target, None, None, reduction)
+    weight = _elementwise_weight("mse_loss", weight, input)
+    return _PointwiseLoss.apply("mse", input, target, weight, None, reduction)
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """|input - target|, averaged (or summed) over all elements."""
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """|input - target| (times weight, broadcast to the input), averaged (or summed) over all elements."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("l1_loss", reduction)
     input, target = _pointwise_inputs("l1_loss", input, target)
-    return _PointwiseLoss.apply("l1", input, target, None, None, reduction)
+    weight = _elementwise_weight("l1_loss", weight, input)
+    return _PointwiseLoss.apply("l1", input, target, weight, None, reduction)
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
