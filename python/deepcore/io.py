@@ -197,12 +197,13 @@ def load(f, map_location=None, weights_only=True):
     if len(raw) < 8:
         raise _corrupt(path, f"the file is truncated: {len(raw)} bytes, fewer than the 8-byte header length")
     (n,) = struct.unpack("<Q", raw[:8])
+    hint = "" if raw[8:9] == b"{" else (" (a safetensors header starts with '{'; is this a safetensors file? "
+                                        "torch.save writes a zip/pickle archive, which deepcore never reads)")
     if n > _MAX_HEADER:
-        raise _corrupt(path, f"the header length field says {n} bytes, more than any real header (is this a "
-                             f"safetensors file? a pickle written by torch.save is not one)")
+        raise _corrupt(path, f"the header length field says {n} bytes, more than any real header" + hint)
     if 8 + n > len(raw):
         raise _corrupt(path, f"the file is truncated: the header needs {n} bytes but the file has only "
-                             f"{len(raw) - 8} after the length field")
+                             f"{len(raw) - 8} after the length field" + hint)
     try:
         header = json.loads(raw[8:8 + n].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
