@@ -24,18 +24,24 @@ Reduction parse_reduction(const std::string& r, const char* op) {
   throw ValueError(std::string(op) + ": reduction must be 'none', 'mean' or 'sum', got '" + r + "'");
 }
 
-// Rows per block of a deterministic sum: fixed, so the result is the same on any thread count.
-constexpr int64_t kSumBlock = 1024;
+// A deterministic sum: rows are split into blocks whose size depends only on the
+// shape (never on the thread count), block sums are computed in parallel, then
+// added in order. ~16K values of work per block keeps both threads busy on
+// (256, 1000) logits and the partial-sum array small on long vectors.
+constexpr int64_t kSumBlockWork = 16384;
 
-// Sums f(begin, end) -> (value, weight) over fixed blocks of [0, n), in parallel, then in order.
+inline int64_t sum_block_rows(int64_t work_per_row) {
+  return std::max<int64_t>(1, kSumBlockWork / std::max<int64_t>(work_per_row, 1));
+}
+
+// Sums f(begin, end) -> (value, weight) over blocks of `block_rows` rows of [0, n).
 template <class F>
-std::pair<double, double> blocked_sum(int64_t n, int64_t work_per_row, const F& f) {
-  const int64_t blocks = (n + kSumBlock - 1) / kSumBlock;
+std::pair<double, double> blocked_sum(int64_t n, int64_t block_rows, const F& f) {
+  const int64_t blocks = (n + block_rows - 1) / block_rows;
   std::vector<double> values(blocks), weights(blocks);
-  const int64_t grain = std::max<int64_t>(1, kElementwiseGrain / (kSumBlock * std::max<int64_t>(work_per_row, 1)));
-  parallel_for(blocks, grain, [&](int64_t b, int64_t e) {
+  parallel_for(blocks, 2, [&](int64_t b, int64_t e) {
     for (int64_t k = b; k < e; ++k) {
-      auto [v, w] = f(k * kSumBlock, std::min(n, (k + 1) * kSumBlock));
+      auto [v, w] = f(k * block_rows, std::min(n, (k + 1) * block_rows));
       values[k] = v;
       weights[k] = w;
     }
@@ -133,8 +139,9 @@ std::tuple<NDArray, NDArray, double> cross_entropy(const NDArray& logits_in, con
         T m = -std::numeric_limits<T>::infinity();
         for (int64_t c = 0; c < C; ++c) m = std::max(m, xr[c * inner]);
         if (!std::isfinite(m)) m = (m != m) ? m : T(0);
+        // exp in the input's precision (expf for float32: the cost of this loop), summed in double.
         double s = 0;
-        for (int64_t c = 0; c < C; ++c) s += std::exp(double(xr[c * inner] - m));
+        for (int64_t c = 0; c < C; ++c) s += double(std::exp(xr[c * inner] - m));
         const double row_lse = double(m) + std::log(s);
         plse[r] = static_cast<T>(row_lse);
         const int64_t t = pt[r];
@@ -154,7 +161,7 @@ std::tuple<NDArray, NDArray, double> cross_entropy(const NDArray& logits_in, con
       }
       return {loss_sum, w_sum};
     };
-    std::tie(total, total_weight) = blocked_sum(L.rows(), C, rows);
+    std::tie(total, total_weight) = blocked_sum(L.rows(), sum_block_rows(C), rows);
   });
   if (red == Reduction::None) return {per_row, lse, total_weight};
   return {scalar_of(red == Reduction::Mean ? total / total_weight : total, x.dtype), lse, total_weight};
@@ -210,12 +217,13 @@ NDArray cross_entropy_backward(const NDArray& grad_in, const NDArray& logits_in,
                      const double g = red == Reduction::None ? double(pg[r]) : scalar_grad;
                      const double wt = pw ? double(pw[t]) : 1.0;
                      // d/dx_c = g * [p_c ((1-eps) w_t + eps/C sum(w)) - (1-eps) w_t [c==t] - eps/C w_c]
-                     const double p_coef = (1.0 - eps) * wt + eps / double(C) * weight_sum;
-                     const double row_lse = double(plse[r]);
-                     for (int64_t c = 0; c < C; ++c) {
-                       double d = std::exp(double(xr[c * inner]) - row_lse) * p_coef;
-                       if (eps > 0) d -= eps / double(C) * (pw ? double(pw[c]) : 1.0);
-                       orow[c * inner] = static_cast<T>(g * d);
+                     const T p_scale = static_cast<T>(g * ((1.0 - eps) * wt + eps / double(C) * weight_sum));
+                     const T row_lse = plse[r];
+                     for (int64_t c = 0; c < C; ++c) orow[c * inner] = std::exp(xr[c * inner] - row_lse) * p_scale;
+                     if (eps > 0) {
+                       const double smooth = g * eps / double(C);
+                       for (int64_t c = 0; c < C; ++c)
+                         orow[c * inner] -= static_cast<T>(smooth * (pw ? double(pw[c]) : 1.0));
                      }
                      orow[t * inner] = static_cast<T>(double(orow[t * inner]) - g * (1.0 - eps) * wt);
                    }
@@ -257,7 +265,7 @@ std::tuple<NDArray, double> nll_loss(const NDArray& input_in, const NDArray& tar
       }
       return {loss_sum, w_sum};
     };
-    std::tie(total, total_weight) = blocked_sum(L.rows(), 1, rows);
+    std::tie(total, total_weight) = blocked_sum(L.rows(), sum_block_rows(1), rows);
   });
   if (red == Reduction::None) return {per_row, total_weight};
   return {scalar_of(red == Reduction::Mean ? total / total_weight : total, x.dtype), total_weight};
@@ -325,27 +333,32 @@ const char* kind_name(Pointwise k) {
 }
 
 // log(1 + exp(-|x|)) + max(-x, 0) = log(1 + exp(-x)), without overflow.
-inline double softplus_neg(double x) { return std::log1p(std::exp(-std::abs(x))) + std::max(-x, 0.0); }
-inline double sigmoid(double x) {
-  return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x));
+template <class T>
+inline T softplus_neg(T x) { return std::log1p(std::exp(-std::abs(x))) + std::max(-x, T(0)); }
+// sigmoid(-x) = 1 / (1 + exp(x)), stable on both sides.
+template <class T>
+inline T sigmoid_neg(T x) {
+  const T e = std::exp(-std::abs(x));
+  return x >= 0 ? e / (T(1) + e) : T(1) / (T(1) + e);
 }
 
-template <Pointwise K>
-inline double loss_at(double x, double y, double pos_weight) {
+// Per-element loss and d loss / dx, in the input's precision (float math for float32).
+template <Pointwise K, class T>
+inline T loss_at(T x, T y, T pos_weight) {
   if constexpr (K == Pointwise::MSE) return (x - y) * (x - y);
   else if constexpr (K == Pointwise::L1) return std::abs(x - y);
   else if constexpr (K == Pointwise::BCE)
     // PyTorch clamps each log at -100 so that x = 0 or 1 gives a finite loss.
-    return -(y * std::max(std::log(x), -100.0) + (1.0 - y) * std::max(std::log1p(-x), -100.0));
-  else return (1.0 - y) * x + (1.0 + (pos_weight - 1.0) * y) * softplus_neg(x);
+    return -(y * std::max(std::log(x), T(-100)) + (T(1) - y) * std::max(std::log1p(-x), T(-100)));
+  else return (T(1) - y) * x + (T(1) + (pos_weight - T(1)) * y) * softplus_neg(x);
 }
 
-template <Pointwise K>
-inline double grad_at(double x, double y, double pos_weight) {
-  if constexpr (K == Pointwise::MSE) return 2.0 * (x - y);
-  else if constexpr (K == Pointwise::L1) return double((x > y) - (x < y));
-  else if constexpr (K == Pointwise::BCE) return (x - y) / std::max((1.0 - x) * x, 1e-12);
-  else return (1.0 - y) - (1.0 + (pos_weight - 1.0) * y) * sigmoid(-x);
+template <Pointwise K, class T>
+inline T grad_at(T x, T y, T pos_weight) {
+  if constexpr (K == Pointwise::MSE) return T(2) * (x - y);
+  else if constexpr (K == Pointwise::L1) return T((x > y) - (x < y));
+  else if constexpr (K == Pointwise::BCE) return (x - y) / std::max((T(1) - x) * x, T(1e-12));
+  else return (T(1) - y) - (T(1) + (pos_weight - T(1)) * y) * sigmoid_neg(x);
 }
 
 struct PointwiseArgs {
@@ -407,7 +420,8 @@ NDArray pointwise_loss(const std::string& kind_s, const NDArray& x_in, const NDA
   NDArray out = a.red == Reduction::None ? empty(a.x.shape, a.x.dtype) : NDArray();
   double total = 0;
   // BCE's inputs are probabilities: the first one outside [0, 1] (or NaN) is reported after the loop.
-  std::vector<int64_t> first_bad((n + kSumBlock - 1) / kSumBlock, -1);
+  const int64_t block = sum_block_rows(1);
+  std::vector<int64_t> first_bad((n + block - 1) / block, -1);
   dispatch_float(a.x.dtype, op, [&]<class T>() {
     const T* px = a.x.data<T>();
     const T* py = a.y.data<T>();
@@ -415,21 +429,21 @@ NDArray pointwise_loss(const std::string& kind_s, const NDArray& x_in, const NDA
     const T* ppw = a.pos_weight ? a.pos_weight->data<T>() : nullptr;
     T* po = a.red == Reduction::None ? out.data<T>() : nullptr;
     dispatch_kind(a.kind, [&]<Pointwise K>() {
-      auto block = [&](int64_t b, int64_t e) -> std::pair<double, double> {
+      auto block_sum = [&](int64_t b, int64_t e) -> std::pair<double, double> {
         double s = 0;
         for (int64_t i = b; i < e; ++i) {
-          const double xi = px[i];
+          const T xi = px[i];
           if constexpr (K == Pointwise::BCE) {
-            if (!(xi >= 0.0 && xi <= 1.0) && first_bad[b / kSumBlock] < 0) first_bad[b / kSumBlock] = i;
+            if (!(xi >= T(0) && xi <= T(1)) && first_bad[b / block] < 0) first_bad[b / block] = i;
           }
-          double l = loss_at<K>(xi, double(py[i]), ppw ? double(ppw[i]) : 1.0);
-          if (pw) l *= double(pw[i]);
-          if (po) po[i] = static_cast<T>(l);
-          s += l;
+          T l = loss_at<K, T>(xi, py[i], ppw ? ppw[i] : T(1));
+          if (pw) l *= pw[i];
+          if (po) po[i] = l;
+          s += double(l);
         }
         return {s, 0.0};
       };
-      total = blocked_sum(n, 4, block).first;
+      total = blocked_sum(n, block, block_sum).first;
     });
     for (int64_t bad : first_bad)
       DC_CHECK(bad < 0, op << ": all input elements must lie in [0, 1] (probabilities, e.g. after sigmoid), but "
@@ -461,15 +475,16 @@ NDArray pointwise_loss_backward(const std::string& kind_s, const NDArray& grad_i
     const T* ppw = a.pos_weight ? a.pos_weight->data<T>() : nullptr;
     const T* pg = grad.data<T>();
     T* po = out.data<T>();
-    const double scalar_grad = a.red == Reduction::None ? 0.0
-                               : a.red == Reduction::Mean ? double(pg[0]) / double(n)
-                                                          : double(pg[0]);
+    const T scalar_grad = static_cast<T>(a.red == Reduction::None ? 0.0
+                                         : a.red == Reduction::Mean ? double(pg[0]) / double(n)
+                                                                    : double(pg[0]));
+    const bool per_element = a.red == Reduction::None;
     dispatch_kind(a.kind, [&]<Pointwise K>() {
       parallel_for(n, kElementwiseGrain, [&](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; ++i) {
-          double g = a.red == Reduction::None ? double(pg[i]) : scalar_grad;
-          if (pw) g *= double(pw[i]);
-          po[i] = static_cast<T>(g * grad_at<K>(double(px[i]), double(py[i]), ppw ? double(ppw[i]) : 1.0));
+          T g = per_element ? pg[i] : scalar_grad;
+          if (pw) g *= pw[i];
+          po[i] = g * grad_at<K, T>(px[i], py[i], ppw ? ppw[i] : T(1));
         }
       });
     });
