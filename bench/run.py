@@ -13,6 +13,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Report, cpu_name, measure, peak_gflops  # noqa: E402
+from cnn import bench_cnn  # noqa: E402
 
 import deepcore  # noqa: E402
 
@@ -59,25 +60,47 @@ def bench_elementwise(report, quick, rng):
     y = rng.standard_normal(n).astype(np.float32)
     dx, dy = deepcore.from_numpy(x), deepcore.from_numpy(y)
     tx, ty = (torch.from_numpy(x), torch.from_numpy(y)) if torch is not None else (None, None)
+    g = rng.standard_normal(n).astype(np.float32)
+    y_tanh, y_sig = np.tanh(x), (1 / (1 + np.exp(-x))).astype(np.float32)
+    dg, dyt, dys = deepcore.from_numpy(g), deepcore.from_numpy(y_tanh), deepcore.from_numpy(y_sig)
+    kern = dx._backend  # backward kernels are timed directly, as autograd calls them
+    if torch is not None:
+        tg, tyt, tys = torch.from_numpy(g), torch.from_numpy(y_tanh), torch.from_numpy(y_sig)
+        aten = torch.ops.aten
     cases = [
         ("add", lambda: dx + dy, lambda: x + y, lambda: tx + ty),
         ("mul scalar", lambda: dx * 0.5, lambda: x * np.float32(0.5), lambda: tx * 0.5),
         ("relu", lambda: dx.relu(), lambda: np.maximum(x, 0), lambda: tx.relu()),
+        ("relu backward", lambda: kern.leaky_relu_backward(dg._data, dx._data, 0.0),
+         lambda: np.where(x > 0, g, np.float32(0)), lambda: aten.threshold_backward(tg, tx, 0)),
         ("exp", lambda: dx.exp(), lambda: np.exp(x), lambda: tx.exp()),
         ("tanh", lambda: dx.tanh(), lambda: np.tanh(x), lambda: tx.tanh()),
+        ("tanh backward", lambda: kern.tanh_backward(dg._data, dyt._data),
+         lambda: g * (1 - y_tanh * y_tanh), lambda: aten.tanh_backward(tg, tyt)),
+        ("sigmoid", lambda: dx.sigmoid(), lambda: 1 / (1 + np.exp(-x)), lambda: tx.sigmoid()),
+        ("sigmoid backward", lambda: kern.sigmoid_backward(dg._data, dys._data),
+         lambda: g * y_sig * (1 - y_sig), lambda: aten.sigmoid_backward(tg, tys)),
         ("sum", lambda: dx.sum(), lambda: x.sum(), lambda: tx.sum()),
     ]
     for name, f_dc, f_np, f_th in cases:
         report.add(name, f"({n},)", None, measure(f_dc), measure(f_np), measure(f_th) if torch is not None else None)
-    logits = rng.standard_normal((128, 10)).astype(np.float32)
-    dl = deepcore.from_numpy(logits)
+    for rows, cols in ((128, 10), (128, 1000)):
+        logits = rng.standard_normal((rows, cols)).astype(np.float32)
+        dl = deepcore.from_numpy(logits)
+        tl = torch.from_numpy(logits) if torch is not None else None
 
-    def np_log_softmax():
-        m = logits.max(1, keepdims=True)
-        return logits - m - np.log(np.exp(logits - m).sum(1, keepdims=True))
+        def np_log_softmax(logits=logits):
+            m = logits.max(1, keepdims=True)
+            return logits - m - np.log(np.exp(logits - m).sum(1, keepdims=True))
 
-    report.add("log_softmax", "(128, 10)", None, measure(lambda: dl.log_softmax(1)), measure(np_log_softmax),
-               measure(lambda: torch.from_numpy(logits).log_softmax(1)) if torch is not None else None)
+        def np_softmax(logits=logits):
+            e = np.exp(logits - logits.max(1, keepdims=True))
+            return e / e.sum(1, keepdims=True)
+
+        report.add("softmax", f"({rows}, {cols})", None, measure(lambda: dl.softmax(1)), measure(np_softmax),
+                   measure(lambda: tl.softmax(1)) if torch is not None else None)
+        report.add("log_softmax", f"({rows}, {cols})", None, measure(lambda: dl.log_softmax(1)),
+                   measure(np_log_softmax), measure(lambda: tl.log_softmax(1)) if torch is not None else None)
 
 
 def bench_autograd_step(report, rng):
@@ -105,7 +128,7 @@ def main():
     p.add_argument("--quick", action="store_true", help="fewer, smaller cases")
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--json", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.json"))
-    p.add_argument("--only", choices=["matmul", "elementwise", "autograd"], default=None)
+    p.add_argument("--only", choices=["matmul", "elementwise", "autograd", "cnn"], default=None)
     p.add_argument("--peak-gflops", type=float, default=None, help="override the estimated float32 peak")
     args = p.parse_args()
 
@@ -128,6 +151,8 @@ def main():
         bench_elementwise(report, args.quick, rng)
     if args.only in (None, "autograd"):
         bench_autograd_step(report, rng)
+    if args.only in (None, "cnn"):
+        bench_cnn(report, args.quick, rng)
     report.save(args.json, {"cpu": cpu_name(), "threads": args.threads, "capability": cap,
                             "gemm_kernel": deepcore.backends.cpu.gemm_kernel, "numpy": np.__version__,
                             "torch": torch.__version__ if torch is not None else None, "peak_gflops": peak})

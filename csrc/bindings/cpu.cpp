@@ -14,6 +14,7 @@
 #include "cpu/memory.h"
 #include "cpu/random.h"
 #include "cpu/reduce.h"
+#include "cpu/vec_math.h"
 
 namespace py = pybind11;
 using namespace deepcore;
@@ -187,6 +188,7 @@ PYBIND11_MODULE(_C, m) {
 
   m.def("matmul", &cpu::matmul, py::arg("a"), py::arg("b"), Release());
   m.def("gemm_kernel_name", &cpu::gemm_kernel_name);
+  m.def("vec_math_name", []() { return cpu::vec::kernels<float>().isa; });
 
   m.def("leaky_relu", &cpu::leaky_relu, py::arg("x"), py::arg("slope"), Release());
   m.def("leaky_relu_backward", &cpu::leaky_relu_backward, py::arg("grad"), py::arg("x"), py::arg("slope"), Release());
@@ -213,6 +215,7 @@ PYBIND11_MODULE(_C, m) {
   bindings::bind_conv(m);
   bindings::bind_loss(m);
   bindings::bind_optim(m);
+  bindings::bind_index(m);
 
 #ifdef _OPENMP
   m.attr("has_openmp") = true;

@@ -8,5 +8,6 @@ namespace deepcore::bindings {
 void bind_conv(pybind11::module_& m);   // conv2d, pooling, upsampling (cpu_conv.cpp)
 void bind_loss(pybind11::module_& m);   // losses, dropout (cpu_loss.cpp)
 void bind_optim(pybind11::module_& m);  // fused optimizer updates (cpu_optim.cpp)
+void bind_index(pybind11::module_& m);  // index_select, index_add_ (cpu_index.cpp)
 
 }  // namespace deepcore::bindings

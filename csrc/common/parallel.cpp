@@ -18,7 +18,14 @@ static int initial_threads() {
 
 static int g_num_threads = initial_threads();
 
-int get_num_threads() { return g_num_threads; }
+// Inside a parallel region (a kernel that splits its own work, e.g. conv2d over
+// images) the kernels it calls run on the calling thread: no nested teams.
+int get_num_threads() {
+#ifdef _OPENMP
+  if (omp_in_parallel()) return 1;
+#endif
+  return g_num_threads;
+}
 
 void set_num_threads(int n) { g_num_threads = n < 1 ? 1 : n; }
 

@@ -6,6 +6,7 @@
 
 #include "cpu/memory.h"
 #include "cpu/strided_loop.h"
+#include "cpu/vec_math.h"
 
 namespace deepcore::cpu {
 
@@ -20,9 +21,10 @@ void check_same(const char* op, const NDArray& grad, const NDArray& y) {
                                           << " does not match the saved tensor's dtype " << dtype_name(y.dtype));
 }
 
-// out = f(grad, y) elementwise over same-shaped, possibly strided operands.
-template <class F>
-NDArray backward_map(const char* op, const NDArray& grad, const NDArray& y, const F& f) {
+// out = f(grad, y) elementwise over same-shaped, possibly strided operands;
+// contiguous runs call vec_run(vec::kernels<T>(), g, y, out, n) instead.
+template <class F, class VecRun>
+NDArray backward_map(const char* op, const NDArray& grad, const NDArray& y, const F& f, const VecRun& vec_run) {
   check_same(op, grad, y);
   NDArray out = empty(y.shape, y.dtype);
   StridedLoop<3> loop(y.shape, {out.strides, grad.strides, y.strides});
@@ -30,12 +32,13 @@ NDArray backward_map(const char* op, const NDArray& grad, const NDArray& y, cons
     T* po = out.data<T>();
     const T* pg = grad.data<T>();
     const T* py = y.data<T>();
+    const vec::Kernels<T>& k = vec::kernels<T>();
     loop.run(kElementwiseGrain, [&](int64_t n, std::array<int64_t, 3> off, std::array<int64_t, 3> st) {
       T* o = po + off[0];
       const T* g = pg + off[1];
       const T* v = py + off[2];
       if (st[0] == 1 && st[1] == 1 && st[2] == 1)
-        for (int64_t i = 0; i < n; ++i) o[i] = f(g[i], v[i]);
+        vec_run(k, g, v, o, n);
       else
         for (int64_t i = 0; i < n; ++i) o[i * st[0]] = f(g[i * st[1]], v[i * st[2]]);
     });
@@ -68,12 +71,23 @@ NDArray softmax_forward(const NDArray& x_in, int64_t axis) {
     const T* px = x.data<T>();
     T* po = out.data<T>();
     const int64_t n = v.n, inner = v.inner;
-    parallel_for(v.outer * inner, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(n, 1)),
+    const vec::Kernels<T>& k = vec::kernels<T>();
+    parallel_for(v.outer * inner, std::max<int64_t>(1, kTranscendentalGrain / std::max<int64_t>(n, 1)),
                  [&](int64_t b, int64_t e) {
                    for (int64_t row = b; row < e; ++row) {
                      const int64_t base = (row / inner) * n * inner + row % inner;
                      const T* xi = px + base;
                      T* oi = po + base;
+                     if (inner == 1) {  // the usual case (classes last): contiguous rows, vector passes
+                       T m = k.row_max(xi, n);
+                       if (!std::isfinite(m)) m = (m != m) ? m : T(0);
+                       if constexpr (LOG) {
+                         k.sub_sub(xi, m, std::log(k.sum_exp_shifted(xi, m, n)), oi, n);
+                       } else {
+                         k.arith_scalar[vec::kMul](oi, T(1) / k.exp_shifted_sum(xi, m, oi, n), oi, n);
+                       }
+                       continue;
+                     }
                      // Subtract the max so exp never overflows.
                      T m = -std::numeric_limits<T>::infinity();
                      for (int64_t i = 0; i < n; ++i) m = std::max(m, xi[i * inner]);
@@ -110,7 +124,8 @@ NDArray softmax_backward_impl(const NDArray& grad_in, const NDArray& y_in, int64
     const T* py = y.data<T>();
     T* po = out.data<T>();
     const int64_t n = v.n, inner = v.inner;
-    parallel_for(v.outer * inner, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(n, 1)),
+    const vec::Kernels<T>& k = vec::kernels<T>();
+    parallel_for(v.outer * inner, std::max<int64_t>(1, kTranscendentalGrain / std::max<int64_t>(n, 1)),
                  [&](int64_t b, int64_t e) {
                    for (int64_t row = b; row < e; ++row) {
                      const int64_t base = (row / inner) * n * inner + row % inner;
@@ -120,7 +135,12 @@ NDArray softmax_backward_impl(const NDArray& grad_in, const NDArray& y_in, int64
                      if constexpr (LOG) {
                        // d/dx log_softmax: g - softmax * sum(g)
                        for (int64_t i = 0; i < n; ++i) s += gi[i * inner];
-                       for (int64_t i = 0; i < n; ++i) oi[i * inner] = gi[i * inner] - std::exp(yi[i * inner]) * T(s);
+                       if (inner == 1) {
+                         k.exp(yi, oi, n);
+                         for (int64_t i = 0; i < n; ++i) oi[i] = gi[i] - oi[i] * T(s);
+                       } else {
+                         for (int64_t i = 0; i < n; ++i) oi[i * inner] = gi[i * inner] - std::exp(yi[i * inner]) * T(s);
+                       }
                      } else {
                        // d/dx softmax: y * (g - sum(g * y))
                        for (int64_t i = 0; i < n; ++i) s += double(gi[i * inner]) * yi[i * inner];
@@ -142,7 +162,9 @@ NDArray leaky_relu(const NDArray& x, double slope) {
     const T s = static_cast<T>(slope);
     T* po = out.data<T>();
     const T* px = x.data<T>();
+    const vec::Kernels<T>& k = vec::kernels<T>();
     loop.run(kElementwiseGrain, [&](int64_t n, std::array<int64_t, 2> off, std::array<int64_t, 2> st) {
+      if (st[0] == 1 && st[1] == 1) return k.leaky_relu(px + off[1], s, po + off[0], n);
       for (int64_t i = 0; i < n; ++i) {
         T v = px[off[1] + i * st[1]];
         po[off[0] + i * st[0]] = v > T(0) ? v : v * s;
@@ -155,16 +177,25 @@ NDArray leaky_relu(const NDArray& x, double slope) {
 NDArray leaky_relu_backward(const NDArray& grad, const NDArray& x, double slope) {
   return dispatch_float(x.dtype, "leaky_relu_backward", [&]<class T>() {
     const T s = static_cast<T>(slope);
-    return backward_map("leaky_relu_backward", grad, x, [s](T g, T v) { return v > T(0) ? g : g * s; });
+    // slope 0 (relu): exactly 0 where x <= 0, even for an infinite gradient.
+    return backward_map(
+        "leaky_relu_backward", grad, x, [s](T g, T v) { return v > T(0) ? g : s == T(0) ? T(0) : g * s; },
+        [s](const auto& k, const auto* g, const auto* v, auto* o, int64_t n) {
+          if constexpr (std::is_same_v<std::remove_cvref_t<decltype(*g)>, T>) k.leaky_relu_backward(g, v, s, o, n);
+        });
   });
 }
 
 NDArray tanh_backward(const NDArray& grad, const NDArray& y) {
-  return backward_map("tanh_backward", grad, y, [](auto g, auto v) { return g * (decltype(v)(1) - v * v); });
+  return backward_map(
+      "tanh_backward", grad, y, [](auto g, auto v) { return g * (decltype(v)(1) - v * v); },
+      [](const auto& k, const auto* g, const auto* v, auto* o, int64_t n) { k.tanh_backward(g, v, o, n); });
 }
 
 NDArray sigmoid_backward(const NDArray& grad, const NDArray& y) {
-  return backward_map("sigmoid_backward", grad, y, [](auto g, auto v) { return g * v * (decltype(v)(1) - v); });
+  return backward_map(
+      "sigmoid_backward", grad, y, [](auto g, auto v) { return g * v * (decltype(v)(1) - v); },
+      [](const auto& k, const auto* g, const auto* v, auto* o, int64_t n) { k.sigmoid_backward(g, v, o, n); });
 }
 
 NDArray softmax(const NDArray& x, int64_t axis) { return softmax_forward<false>(x, axis); }

@@ -1,10 +1,12 @@
 // Elementwise kernels: unary math, binary arithmetic and comparisons, where.
 #include "cpu/elementwise.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "cpu/memory.h"
 #include "cpu/strided_loop.h"
+#include "cpu/vec_math.h"
 
 namespace deepcore::cpu {
 
@@ -15,7 +17,7 @@ T apply_unary(UnaryOp op, T x) {
   switch (op) {
     case UnaryOp::Neg: return -x;
     case UnaryOp::Abs: return x < T(0) ? -x : x;
-    case UnaryOp::Relu: return x > T(0) ? x : T(0);
+    case UnaryOp::Relu: return x < T(0) ? T(0) : x;  // NaN propagates
     case UnaryOp::Sign: return static_cast<T>((T(0) < x) - (x < T(0)));
     case UnaryOp::Square: return x * x;
     default: break;
@@ -73,16 +75,39 @@ inline auto apply_binary(T a, T b) {
   else return a >= b;
 }
 
+// The vec:: index of an arithmetic op, -1 for the others.
+constexpr int vec_arith(BinaryOp op) {
+  switch (op) {
+    case BinaryOp::Add: return vec::kAdd;
+    case BinaryOp::Sub: return vec::kSub;
+    case BinaryOp::Mul: return vec::kMul;
+    case BinaryOp::Div: return vec::kDiv;
+    default: return -1;
+  }
+}
+
 template <BinaryOp OP, class T>
 void binary_loop(const StridedLoop<3>& loop, const NDArray& out, const NDArray& a, const NDArray& b) {
   using R = decltype(apply_binary<OP, T>(T(), T()));
   R* po = out.data<R>();
   const T* pa = a.data<T>();
   const T* pb = b.data<T>();
-  loop.run(kElementwiseGrain, [&](int64_t n, std::array<int64_t, 3> off, std::array<int64_t, 3> st) {
+  // The baseline build is SSE2: float arithmetic on contiguous runs goes to the per-ISA loops.
+  void (*vec_aa)(const T*, const T*, T*, int64_t) = nullptr;
+  void (*vec_as)(const T*, T, T*, int64_t) = nullptr;
+  if constexpr (std::is_floating_point_v<T> && vec_arith(OP) >= 0) {
+    vec_aa = vec::kernels<T>().arith[vec_arith(OP)];
+    vec_as = vec::kernels<T>().arith_scalar[vec_arith(OP)];
+  }
+  constexpr int64_t grain = OP == BinaryOp::Pow ? kTranscendentalGrain : kElementwiseGrain;
+  loop.run(grain, [&](int64_t n, std::array<int64_t, 3> off, std::array<int64_t, 3> st) {
     R* o = po + off[0];
     const T* x = pa + off[1];
     const T* y = pb + off[2];
+    if constexpr (std::is_same_v<R, T>) {
+      if (vec_aa && st[0] == 1 && st[1] == 1 && st[2] == 1) return vec_aa(x, y, o, n);
+      if (vec_as && st[0] == 1 && st[1] == 1 && st[2] == 0) return vec_as(x, *y, o, n);
+    }
     if (st[0] == 1 && st[1] == 1 && st[2] == 1) {
       for (int64_t i = 0; i < n; ++i) o[i] = apply_binary<OP, T>(x[i], y[i]);
     } else if (st[0] == 1 && st[1] == 1 && st[2] == 0) {
@@ -131,6 +156,28 @@ void check_binary_types(BinaryOp op, DType dtype) {
                   name << ": not supported for int64 tensors (the Python layer converts to float first)");
 }
 
+
+// The vec:: kernel for `op` on T, or nullptr where the generic loop serves.
+template <class T>
+void (*vec_unary(UnaryOp op))(const T*, T*, int64_t) {
+  if constexpr (std::is_floating_point_v<T>) {
+    const vec::Kernels<T>& k = vec::kernels<T>();
+    switch (op) {
+      case UnaryOp::Exp: return k.exp;
+      case UnaryOp::Log: return k.log;
+      case UnaryOp::Tanh: return k.tanh;
+      case UnaryOp::Sigmoid: return k.sigmoid;
+      case UnaryOp::Relu: return k.relu;
+      default: break;
+    }
+  }
+  return nullptr;
+}
+
+// Strided runs of a vec:: kernel go through a small buffer: the same results as
+// contiguous data, at vector speed.
+constexpr int64_t kGatherBlock = 256;
+
 }  // namespace
 
 NDArray unary(UnaryOp op, const NDArray& a, const std::optional<NDArray>& out_arg) {
@@ -145,12 +192,27 @@ NDArray unary(UnaryOp op, const NDArray& a, const std::optional<NDArray>& out_ar
     if constexpr (!std::is_same_v<T, bool>) {
       T* po = out.data<T>();
       const T* pa = a.data<T>();
-      loop.run(kElementwiseGrain, [&](int64_t n, std::array<int64_t, 2> off, std::array<int64_t, 2> st) {
+      const auto vf = vec_unary<T>(op);
+      const bool costly = op == UnaryOp::Exp || op == UnaryOp::Log || op == UnaryOp::Tanh ||
+                          op == UnaryOp::Sigmoid || op == UnaryOp::Sqrt || op == UnaryOp::Reciprocal;
+      const int64_t grain = costly ? kTranscendentalGrain : kElementwiseGrain;
+      loop.run(grain, [&](int64_t n, std::array<int64_t, 2> off, std::array<int64_t, 2> st) {
         T* o = po + off[0];
         const T* x = pa + off[1];
+        if (vf) {
+          if (st[0] == 1 && st[1] == 1) return vf(x, o, n);
+          T buf[kGatherBlock];
+          for (int64_t b = 0; b < n; b += kGatherBlock) {
+            const int64_t c = std::min(kGatherBlock, n - b);
+            for (int64_t i = 0; i < c; ++i) buf[i] = x[(b + i) * st[1]];
+            vf(buf, buf, c);
+            for (int64_t i = 0; i < c; ++i) o[(b + i) * st[0]] = buf[i];
+          }
+          return;
+        }
         if (st[0] == 1 && st[1] == 1) {
           switch (op) {  // the common cheap ops get their own loops so they vectorize
-            case UnaryOp::Relu: for (int64_t i = 0; i < n; ++i) o[i] = x[i] > T(0) ? x[i] : T(0); return;
+            case UnaryOp::Relu: for (int64_t i = 0; i < n; ++i) o[i] = x[i] < T(0) ? T(0) : x[i]; return;
             case UnaryOp::Neg: for (int64_t i = 0; i < n; ++i) o[i] = -x[i]; return;
             case UnaryOp::Square: for (int64_t i = 0; i < n; ++i) o[i] = x[i] * x[i]; return;
             default: for (int64_t i = 0; i < n; ++i) o[i] = apply_unary(op, x[i]); return;

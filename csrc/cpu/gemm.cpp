@@ -16,7 +16,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstring>
 
 #include "common/cpu_features.h"
 #include "common/parallel.h"
@@ -146,8 +145,8 @@ struct ThreadGrid {
 };
 
 ThreadGrid plan_threads(int64_t M, int64_t N, int64_t K, int mr, int nr, int max_threads) {
-  // Below ~1 MFLOP per thread the fork/join costs more than it saves.
-  const int64_t min_flops_per_thread = int64_t(1) << 20;
+  // Below ~0.25 MFLOP per thread the fork/join costs more than it saves.
+  const int64_t min_flops_per_thread = int64_t(1) << 18;
   int64_t threads = std::min<int64_t>(max_threads, std::max<int64_t>(1, 2 * M * N * K / min_flops_per_thread));
   const int64_t m_tiles = ceil_div(M, mr), n_tiles = ceil_div(N, nr);
   for (; threads > 1; --threads) {

@@ -109,22 +109,66 @@ void kernel(int64_t kc, const typename S::T* a, const typename S::T* b, typename
   }
 }
 
-}  // namespace
-
-#ifndef DC_AVX2_F32_MR
-#define DC_AVX2_F32_MR 6
-#define DC_AVX2_F32_NV 2
-#define DC_AVX2_F32_KC 256
-#define DC_AVX2_F32_MC 128
-#define DC_AVX2_F32_NC 2048
-#endif
-
-KernelSpec<float> avx2_kernel_f32(int64_t /*n*/) {
-  return {"avx2 6x16",     DC_AVX2_F32_MR,   DC_AVX2_F32_NV * 8, DC_AVX2_F32_KC,
-          DC_AVX2_F32_MC, DC_AVX2_F32_NC, &kernel<F32, DC_AVX2_F32_MR, DC_AVX2_F32_NV>, &pack_slivers_generic<float, DC_AVX2_F32_MR>, &pack_slivers_generic<float, DC_AVX2_F32_NV*8>};
+// Transposes the 8 x 8 block held in r[0..7] (row i in r[i]) in place.
+inline void transpose8x8(__m256 r[8]) {
+  __m256 t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {  // interleave pairs of rows
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {  // 128-bit lane l of u[i + c] = rows i..i+3 of column 4l + c
+    u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+    u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+    u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+  }
+  for (int c = 0; c < 4; ++c) {
+    r[c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x20);
+    r[4 + c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x31);
+  }
 }
 
-KernelSpec<double> avx2_kernel_f64(int64_t /*n*/) { return {"avx2 6x8 f64", 6, 8, 256, 96, 2048, &kernel<F64, 6, 2>,
-          &pack_slivers_generic<double, 6>, &pack_slivers_generic<double, 8>}; }
+// Packing lines that run along k (rows of A, columns of a transposed B) is a
+// transpose: 8 lines x 8 k at a time through registers instead of one
+// scattered store per element.
+template <int W>
+void pack_f32(const float* src, int64_t line_stride, int64_t k_stride, int64_t lines, int64_t kc, float* dst) {
+  if (line_stride == 1 || k_stride != 1) {
+    pack_slivers_generic<float, W>(src, line_stride, k_stride, lines, kc, dst);
+    return;
+  }
+  for (int64_t l0 = 0; l0 < lines; l0 += W, dst += W * kc) {
+    const int w = lines - l0 < W ? static_cast<int>(lines - l0) : W;
+    for (int g = 0; g < W; g += 8) {
+      const int valid = w - g < 0 ? 0 : w - g < 8 ? w - g : 8;
+      const __m256i store_mask = F32::mask(W - g);
+      const float* s = src + (l0 + g) * line_stride;
+      float* d = dst + g;
+      for (int64_t k = 0; k < kc; k += 8) {
+        const int64_t left = kc - k;
+        const __m256i load_mask = F32::mask(left < 8 ? static_cast<int>(left) : 8);
+        __m256 r[8];
+        for (int i = 0; i < 8; ++i)
+          r[i] = i < valid ? _mm256_maskload_ps(s + i * line_stride + k, load_mask) : _mm256_setzero_ps();
+        transpose8x8(r);
+        const int steps = left < 8 ? static_cast<int>(left) : 8;
+        for (int j = 0; j < steps; ++j) _mm256_maskstore_ps(d + (k + j) * W, store_mask, r[j]);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+// 6 x 16: 12 accumulators, two B vectors and a broadcast fill the 16 ymm
+// registers. kc = 256 keeps a B sliver (16 KiB) in L1, mc = 128 an A block in L2.
+KernelSpec<float> avx2_kernel_f32(int64_t /*n*/) {
+  return {"avx2 6x16", 6, 16, 256, 128, 2048, &kernel<F32, 6, 2>, &pack_f32<6>, &pack_f32<16>};
+}
+
+KernelSpec<double> avx2_kernel_f64(int64_t /*n*/) {
+  return {"avx2 6x8 f64", 6, 8, 256, 96, 2048, &kernel<F64, 6, 2>, &pack_slivers_generic<double, 6>,
+          &pack_slivers_generic<double, 8>};
+}
 
 }  // namespace deepcore::cpu::gemm_detail

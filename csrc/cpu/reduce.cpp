@@ -1,11 +1,13 @@
 // Reductions: sum, mean, max, min over axes; argmax/argmin; a non-finite scan.
 #include "cpu/reduce.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "cpu/memory.h"
 #include "cpu/strided_loop.h"
+#include "cpu/vec_math.h"
 
 namespace deepcore::cpu {
 
@@ -78,6 +80,9 @@ struct Reducer {
   }
 };
 
+// Elements per block of one long contiguous sum (a thread's smallest share).
+constexpr int64_t kSumBlock = 65536;
+
 template <class T, class Acc, class R>
 void reduce_typed(ReduceOp op, const NDArray& a, const DimGroup& kept, const DimGroup& red, const NDArray& out) {
   const Reducer<T, Acc> rd{op};
@@ -88,6 +93,30 @@ void reduce_typed(ReduceOp op, const NDArray& a, const DimGroup& kept, const Dim
   auto finish = [&](Acc acc) { return static_cast<R>(op == ReduceOp::Mean ? acc * scale : acc); };
   const int64_t grain = std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(Rn, 1));
 
+  if constexpr (std::is_floating_point_v<T>) {
+    if ((op == ReduceOp::Sum || op == ReduceOp::Mean) && red.shape.size() == 1 && red.strides[0] == 1) {
+      // Contiguous float sums: the per-ISA vector loop (double partial sums).
+      const auto vsum = vec::kernels<T>().sum;
+      std::vector<int64_t> koff = kept.offsets();
+      if (K == 1 && Rn >= 2 * kSumBlock) {
+        // One long sum split in fixed blocks (not per-thread chunks): the same bits on any thread count.
+        const int64_t blocks = (Rn + kSumBlock - 1) / kSumBlock;
+        std::vector<double> part(blocks);
+        parallel_for(blocks, 1, [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; ++i)
+            part[i] = vsum(pa + koff[0] + i * kSumBlock, std::min(kSumBlock, Rn - i * kSumBlock));
+        });
+        double s = 0;
+        for (double p : part) s += p;
+        po[0] = finish(static_cast<Acc>(s));
+        return;
+      }
+      parallel_for(K, grain, [&](int64_t b, int64_t e) {
+        for (int64_t k = b; k < e; ++k) po[k] = finish(static_cast<Acc>(vsum(pa + koff[k], Rn)));
+      });
+      return;
+    }
+  }
   if (red.shape.empty() || (red.shape.size() == 1 && red.strides[0] == 1)) {
     // Reduced elements are contiguous: one tight loop per output.
     std::vector<int64_t> koff = kept.offsets();

@@ -11,8 +11,12 @@
 
 namespace deepcore::cpu {
 
-// Below this many elements a kernel stays on the calling thread.
-constexpr int64_t kElementwiseGrain = 32768;
+// The fewest elements worth giving a thread (parallel_for splits only n >= 2 grains).
+// Measured on 2 cores (AMD EPYC, AVX-512, OpenMP fork/join ~3 us): a memory-bound
+// loop (add, relu, backward maps) gains from 2 threads only above ~128K elements,
+// exp/tanh/sigmoid (0.2-0.4 ns per element on one thread) above ~32K.
+constexpr int64_t kElementwiseGrain = 65536;
+constexpr int64_t kTranscendentalGrain = 16384;
 
 template <int N>
 class StridedLoop {

@@ -25,6 +25,7 @@ from .ops.reduce import sum, mean, max, min, amax, amin, argmax, argmin  # noqa:
 from .ops.shape import cat, stack, reshape, permute, transpose, flatten, squeeze, unsqueeze
 from .ops.matmul import matmul, mm
 from .ops.activation import softmax, log_softmax
+from .ops.index import index_select
 
 float = float32  # noqa: A001
 double = float64
@@ -71,6 +72,6 @@ def set_num_threads(n):
 
 
 from . import backends  # noqa: E402
-from . import nn, optim, data  # noqa: E402
+from . import nn, optim, data, utils  # noqa: E402
 from . import io  # noqa: E402
 from .io import save, load  # noqa: E402

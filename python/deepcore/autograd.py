@@ -9,11 +9,16 @@ topological order.
 import contextlib
 import threading
 
-_state = threading.local()
+class _ThreadState(threading.local):
+    grad_enabled = True  # class attributes: every thread starts with these
+    anomaly = False
+
+
+_state = _ThreadState()
 
 
 def is_grad_enabled():
-    return getattr(_state, "grad_enabled", True)
+    return _state.grad_enabled
 
 
 def _set_grad_enabled(mode):
@@ -21,7 +26,7 @@ def _set_grad_enabled(mode):
 
 
 def is_anomaly_enabled():
-    return getattr(_state, "anomaly", False)
+    return _state.anomaly
 
 
 class set_grad_enabled(contextlib.ContextDecorator):
@@ -201,32 +206,41 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        record = is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in args)
+        state = _state
+        record = False
+        if state.grad_enabled:
+            for a in args:
+                if isinstance(a, Tensor) and a._requires_grad:
+                    record = True
+                    break
         ctx = Context()
         if record:
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        if is_anomaly_enabled():
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        anomaly = state.anomaly
+        if anomaly:
             _check_finite(cls.__name__, "input", [a for a in args if isinstance(a, Tensor)])
-        prev = is_grad_enabled()
-        _set_grad_enabled(False)
+        prev = state.grad_enabled
+        state.grad_enabled = False
         try:
             out = cls.forward(ctx, *args, **kwargs)
         finally:
-            _set_grad_enabled(prev)
+            state.grad_enabled = prev
+        if not record and not anomaly:
+            return out
         outputs = out if isinstance(out, tuple) else (out,)
-        if is_anomaly_enabled():
+        if anomaly:
             _check_finite(cls.__name__, "output", [o for o in outputs if isinstance(o, Tensor)])
         if record:
-            edges = tuple(_edge_of(a) if isinstance(a, Tensor) and a.requires_grad else None for a in args)
+            edges = tuple(_edge_of(a) if isinstance(a, Tensor) and a._requires_grad else None for a in args)
             node = Node(cls, ctx, edges, len(outputs))
             if len(outputs) > 1:
                 ctx._out_meta = [(tuple(o.shape), o.dtype, o.device) if isinstance(o, Tensor) else None
                                  for o in outputs]
             for i, o in enumerate(outputs):
-                if isinstance(o, Tensor) and o.dtype.is_floating_point:
+                if isinstance(o, Tensor) and o._dtype.is_floating_point:
                     o.grad_fn = node
                     o._output_nr = i
-                    o.requires_grad = True
+                    o._requires_grad = True
         return out
 
 

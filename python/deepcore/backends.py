@@ -22,11 +22,16 @@ class _Cpu:
         return _C.gemm_kernel_name()
 
     @property
+    def vec_math(self):
+        """Which table of vectorized elementwise/activation kernels runs."""
+        return _C.vec_math_name()
+
+    @property
     def has_openmp(self):
         return _C.has_openmp
 
     def __repr__(self):
-        return f"<deepcore CPU backend: capability={self.capability}, gemm={self.gemm_kernel}>"
+        return f"<deepcore CPU backend: capability={self.capability}, gemm={self.gemm_kernel}, vec_math={self.vec_math}>"
 
 
 cpu = _Cpu()

@@ -47,7 +47,7 @@ class Tensor:
     """A multi-dimensional array on the CPU or a GPU that records the ops applied
     to it when ``requires_grad`` is set, so ``backward()`` can differentiate."""
 
-    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_output_nr", "_accumulator", "_retains_grad",
+    __slots__ = ("_data", "_dtype", "_backend", "_requires_grad", "grad", "grad_fn", "_output_nr", "_accumulator", "_retains_grad",
                  "__weakref__", "__dict__")
     __array_priority__ = 1000  # numpy_scalar * tensor dispatches to Tensor.__rmul__
 
@@ -56,6 +56,9 @@ class Tensor:
 
     def _init(self, nd, requires_grad=False):
         self._data = nd
+        # Cached once per tensor: read on every op, and fixed for the NDArray's life.
+        self._dtype = from_c(nd.dtype)
+        self._backend = _backends.for_array(nd)
         self._requires_grad = False
         self.grad = None
         self.grad_fn = None
@@ -78,10 +81,6 @@ class Tensor:
     @staticmethod
     def _backend_of_array(nd):
         return _backends.for_array(nd)
-
-    @property
-    def _backend(self):
-        return _backends.for_array(self._data)
 
     # ---- metadata -------------------------------------------------------------
     @property
@@ -114,7 +113,7 @@ class Tensor:
 
     @property
     def dtype(self):
-        return from_c(self._data.dtype)
+        return self._dtype
 
     @property
     def device(self):
@@ -167,7 +166,11 @@ class Tensor:
         if tuple(other.shape) != tuple(self.shape) or other.dtype is not self.dtype:
             raise ValueError(f"data: cannot replace a {self.dtype.name}{tuple(self.shape)} tensor's data with a "
                              f"{other.dtype.name}{tuple(other.shape)} one")
-        self._data = other._data
+        self._init_data(other._data)
+
+    def _init_data(self, nd):
+        """Points this tensor at another NDArray (same shape and dtype), keeping its autograd state."""
+        self._data, self._dtype, self._backend = nd, from_c(nd.dtype), _backends.for_array(nd)
 
     @property
     def T(self):

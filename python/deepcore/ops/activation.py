@@ -6,32 +6,29 @@ from ..tensor import Tensor
 from ._util import normalize_dim
 
 
-class Softmax(Function):
-    @staticmethod
-    def forward(ctx, x, dim):
-        out = Tensor._make(x._backend.softmax(x._data, dim))
+class _SoftmaxFamily(Function):
+    """softmax / log_softmax over `dim`: backward needs only the output."""
+    forward_kernel = backward_kernel = None
+
+    @classmethod
+    def forward(cls, ctx, x, dim):
+        out = Tensor._make(getattr(x._backend, cls.forward_kernel)(x._data, dim))
         ctx.save_for_backward(out)
         ctx.dim = dim
         return out
 
-    @staticmethod
-    def backward(ctx, g):
+    @classmethod
+    def backward(cls, ctx, g):
         out, = ctx.saved_tensors
-        return Tensor._make(g._backend.softmax_backward(g._data, out._data, ctx.dim)), None
+        return Tensor._make(getattr(g._backend, cls.backward_kernel)(g._data, out._data, ctx.dim)), None
 
 
-class LogSoftmax(Function):
-    @staticmethod
-    def forward(ctx, x, dim):
-        out = Tensor._make(x._backend.log_softmax(x._data, dim))
-        ctx.save_for_backward(out)
-        ctx.dim = dim
-        return out
+class Softmax(_SoftmaxFamily):
+    forward_kernel, backward_kernel = "softmax", "softmax_backward"
 
-    @staticmethod
-    def backward(ctx, g):
-        out, = ctx.saved_tensors
-        return Tensor._make(g._backend.log_softmax_backward(g._data, out._data, ctx.dim)), None
+
+class LogSoftmax(_SoftmaxFamily):
+    forward_kernel, backward_kernel = "log_softmax", "log_softmax_backward"
 
 
 def _softmax_dim(x, dim, name):

@@ -11,13 +11,13 @@ _NUMBER = (int, float, bool)
 
 
 def _shape(x):
-    return tuple(x.shape) if isinstance(x, Tensor) else None
+    return x._data.shape if isinstance(x, Tensor) else None
 
 
 def _raw_binary(op, a, b, out=None):
     """Run binary kernel `op` on tensors/scalars that already share a dtype."""
     if isinstance(a, Tensor) and isinstance(b, Tensor):
-        if a._data.device != b._data.device or a._data.device_index != b._data.device_index:
+        if a._backend is not b._backend or (a._backend.name == "cuda" and a._data.device_index != b._data.device_index):
             raise ValueError(f"{op.name}: expected all tensors on the same device, got {a.device} and {b.device}")
         return Tensor._make(a._backend.binary(op, a._data, b._data, out))
     if isinstance(a, Tensor):
@@ -211,30 +211,28 @@ class Abs(Function):
         return g * _unary(U.sign, x)
 
 
-class Tanh(Function):
-    @staticmethod
-    def forward(ctx, x):
-        out = _unary(U.tanh, x)
+class _OutputSavingUnary(Function):
+    """tanh / sigmoid: the derivative is a function of the output, so only it is saved."""
+    op = backward_kernel = None
+
+    @classmethod
+    def forward(cls, ctx, x):
+        out = _unary(cls.op, x)
         ctx.save_for_backward(out)
         return out
 
-    @staticmethod
-    def backward(ctx, g):
+    @classmethod
+    def backward(cls, ctx, g):
         out, = ctx.saved_tensors
-        return Tensor._make(g._backend.tanh_backward(g._data, out._data))
+        return Tensor._make(getattr(g._backend, cls.backward_kernel)(g._data, out._data))
 
 
-class Sigmoid(Function):
-    @staticmethod
-    def forward(ctx, x):
-        out = _unary(U.sigmoid, x)
-        ctx.save_for_backward(out)
-        return out
+class Tanh(_OutputSavingUnary):
+    op, backward_kernel = U.tanh, "tanh_backward"
 
-    @staticmethod
-    def backward(ctx, g):
-        out, = ctx.saved_tensors
-        return Tensor._make(g._backend.sigmoid_backward(g._data, out._data))
+
+class Sigmoid(_OutputSavingUnary):
+    op, backward_kernel = U.sigmoid, "sigmoid_backward"
 
 
 class Relu(Function):

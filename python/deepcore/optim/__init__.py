@@ -1,1 +1,13 @@
-"""deepcore.optim: optimizers with fused native updates, lr schedulers. (Being written: issue 4.)"""
+"""deepcore.optim: optimizers whose update is one fused native call per param
+group (csrc/cpu/optim.cpp), following PyTorch's formulas and defaults, and
+learning-rate schedulers. Conventions (lecture vs PyTorch vs Keras): docs/optimizers.md.
+"""
+from . import lr_scheduler
+from .adadelta import Adadelta
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["Optimizer", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adam", "AdamW", "lr_scheduler"]

@@ -1,0 +1,38 @@
+// 2-D convolution (NCHW, cross-correlation like PyTorch): forward, and the
+// gradients with respect to the input, the weight and the bias.
+#pragma once
+#include <array>
+#include <optional>
+#include <utility>
+
+#include "common/ndarray.h"
+
+namespace deepcore::cpu {
+
+// Padding may differ between the two sides of a dimension (PyTorch's
+// padding='same' with an even kernel pads one more at the end).
+struct Conv2dParams {
+  std::array<int64_t, 2> stride{1, 1};
+  std::array<int64_t, 2> pad_begin{0, 0};  // top, left
+  std::array<int64_t, 2> pad_end{0, 0};    // bottom, right
+  std::array<int64_t, 2> dilation{1, 1};
+  int64_t groups = 1;
+};
+
+// x (N, C, H, W), weight (O, C / groups, kh, kw), bias (O,) -> (N, O, OH, OW).
+NDArray conv2d_forward(const NDArray& x, const NDArray& weight, const std::optional<NDArray>& bias,
+                       const Conv2dParams& p);
+
+// grad_out (N, O, OH, OW) -> grad of x, whose shape is `input_shape`
+// (needed because with stride > 1 several input sizes give the same output).
+NDArray conv2d_backward_input(const NDArray& grad_out, const NDArray& weight, const Shape& input_shape,
+                              const Conv2dParams& p);
+
+// grad_out and x -> (grad of the weight, grad of the bias when with_bias).
+// Summed over the batch in a fixed order: the result does not depend on the
+// thread count.
+std::pair<NDArray, std::optional<NDArray>> conv2d_backward_weight(const NDArray& grad_out, const NDArray& x,
+                                                                  const Shape& weight_shape, bool with_bias,
+                                                                  const Conv2dParams& p);
+
+}  // namespace deepcore::cpu

@@ -1,0 +1,161 @@
+"""Datasets: the map-style protocol (``__getitem__`` + ``__len__``), tensors as a
+dataset, subsets and random splits.
+
+A dataset may also define ``_gather_batch(index)``: given an int64 tensor of
+positions it returns the whole collated batch, computed by native batched ops.
+The DataLoader uses it (when the default collate applies) instead of one
+``__getitem__`` call per sample, and falls back when it returns NotImplemented.
+"""
+import bisect
+import math
+import numbers
+
+from .. import _C
+from ..dtypes import int64
+from ..tensor import Tensor, randperm, tensor
+
+
+class Dataset:
+    """Map-style dataset: subclasses define ``__getitem__(i)`` and ``__len__()``."""
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} must implement __getitem__")
+
+    def __add__(self, other):
+        return ConcatDataset([self, other])
+
+
+class TensorDataset(Dataset):
+    """Samples are tuples ``(t[i] for t in tensors)``; all tensors share their first dimension."""
+
+    def __init__(self, *tensors):
+        if not tensors:
+            raise ValueError("TensorDataset: expected at least one tensor")
+        for k, t in enumerate(tensors):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"TensorDataset: argument {k} is a {type(t).__name__}, expected a deepcore Tensor")
+            if t.ndim == 0:
+                raise ValueError(f"TensorDataset: argument {k} is a 0-d tensor; samples are taken along dim 0")
+        n = tensors[0].shape[0]
+        for k, t in enumerate(tensors):
+            if t.shape[0] != n:
+                raise ValueError(f"TensorDataset: size mismatch between tensors: argument 0 has {n} rows, "
+                                 f"argument {k} has {t.shape[0]} (shape {tuple(t.shape)})")
+        self.tensors = tuple(tensors)
+
+    def __getitem__(self, index):
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self):
+        return self.tensors[0].shape[0]
+
+    def _gather_batch(self, index):
+        if any(t.is_cuda for t in self.tensors):  # no CUDA gather kernel yet: per sample
+            return NotImplemented
+        return tuple(t.index_select(0, index) for t in self.tensors)
+
+
+class Subset(Dataset):
+    """The samples of `dataset` at `indices` (in that order)."""
+
+    def __init__(self, dataset, indices):
+        self.dataset = dataset
+        self.indices = [int(i) for i in indices]
+        self._index_tensor = None
+
+    def __getitem__(self, idx):
+        if isinstance(idx, list):
+            return self.dataset[[self.indices[i] for i in idx]]
+        return self.dataset[self.indices[idx]]
+
+    def __len__(self):
+        return len(self.indices)
+
+    def _gather_batch(self, index):
+        gather = getattr(self.dataset, "_gather_batch", None)
+        if gather is None:
+            return NotImplemented
+        if self._index_tensor is None or len(self._index_tensor) != len(self.indices):
+            self._index_tensor = tensor(self.indices) if self.indices else tensor([], dtype=int64)
+        return gather(self._index_tensor.index_select(0, index))
+
+
+class ConcatDataset(Dataset):
+    """Datasets one after another."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: expected a non-empty list of datasets")
+        self.cumulative_sizes, total = [], 0
+        for d in self.datasets:
+            total += len(d)
+            self.cumulative_sizes.append(total)
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, idx):
+        if idx < 0:
+            if -idx > len(self):
+                raise IndexError(f"ConcatDataset: index {idx} is out of range for length {len(self)}")
+            idx += len(self)
+        k = bisect.bisect_right(self.cumulative_sizes, idx)
+        if k >= len(self.datasets):
+            raise IndexError(f"ConcatDataset: index {idx} is out of range for length {len(self)}")
+        start = self.cumulative_sizes[k - 1] if k else 0
+        return self.datasets[k][idx - start]
+
+
+def _permutation(n, generator):
+    """randperm(n) from deepcore's global stream, or from a private stream when
+    `generator` is an int seed (or has ``initial_seed()``): the global state is
+    left untouched then, so the split does not depend on what ran before."""
+    if generator is None:
+        return randperm(n)
+    if isinstance(generator, numbers.Integral) and not isinstance(generator, bool):
+        seed = int(generator)
+    elif hasattr(generator, "initial_seed"):
+        seed = int(generator.initial_seed())
+    else:
+        raise TypeError(f"generator must be None, an int seed or an object with initial_seed(), "
+                        f"got {type(generator).__name__}")
+    saved = _C.get_rng_state()
+    try:
+        _C.set_rng_state(seed & 0xFFFFFFFFFFFFFFFF, 0)
+        return randperm(n)
+    finally:
+        _C.set_rng_state(*saved)
+
+
+def random_split(dataset, lengths, generator=None):
+    """Split `dataset` into non-overlapping random Subsets of the given lengths.
+
+    lengths: ints summing to len(dataset), or fractions summing to 1 (e.g.
+    [0.8, 0.1, 0.1] for train/test/holdout; floor(frac * n) each, the remainder
+    handed out one by one, round-robin, as in PyTorch). The permutation comes
+    from deepcore.manual_seed's stream, or from `generator` (an int seed).
+    """
+    lengths = list(lengths)
+    n = len(dataset)
+    if not lengths:
+        raise ValueError("random_split: lengths is empty")
+    if all(isinstance(x, numbers.Real) for x in lengths) and math.isclose(sum(lengths), 1.0) and sum(lengths) <= 1:
+        if any(x < 0 or x > 1 for x in lengths):
+            raise ValueError(f"random_split: fractions must lie in [0, 1], got {lengths}")
+        sizes = [int(math.floor(n * f)) for f in lengths]
+        for i in range(n - sum(sizes)):
+            sizes[i % len(sizes)] += 1
+        lengths = sizes
+    for x in lengths:
+        if not isinstance(x, numbers.Integral) or x < 0:
+            raise ValueError(f"random_split: lengths must be non-negative ints or fractions, got {lengths}")
+    if sum(lengths) != n:
+        raise ValueError(f"random_split: sum of input lengths ({sum(lengths)}) does not equal the length of the "
+                         f"input dataset ({n})")
+    perm = _permutation(n, generator).tolist()
+    out, start = [], 0
+    for length in lengths:
+        out.append(Subset(dataset, perm[start:start + length]))
+        start += length
+    return out
