@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cpu/memory.h"
+#include "cpu/vec_math.h"
 #include "cpu/strided_loop.h"
 
 namespace deepcore::cpu {
@@ -125,6 +126,7 @@ std::tuple<NDArray, NDArray, double> cross_entropy(const NDArray& logits_in, con
     T* plse = lse.data<T>();
     T* prow = red == Reduction::None ? per_row.data<T>() : nullptr;
     const int64_t C = L.classes, inner = L.inner;
+    const vec::Kernels<T>& vk = vec::kernels<T>();
     const double eps = label_smoothing;
     double weight_sum = C;  // sum of all class weights, for the smoothing term
     if (pw) {
@@ -137,11 +139,16 @@ std::tuple<NDArray, NDArray, double> cross_entropy(const NDArray& logits_in, con
         const T* xr = px + L.base(r);
         // Max-subtracted logsumexp: exp never overflows.
         T m = -std::numeric_limits<T>::infinity();
-        for (int64_t c = 0; c < C; ++c) m = std::max(m, xr[c * inner]);
-        if (!std::isfinite(m)) m = (m != m) ? m : T(0);
-        // exp in the input's precision (expf for float32: the cost of this loop), summed in double.
         double s = 0;
-        for (int64_t c = 0; c < C; ++c) s += double(std::exp(xr[c * inner] - m));
+        if (inner == 1) {  // the common (N, C) case: the vectorized softmax row kernels
+          m = vk.row_max(xr, C);
+          if (!std::isfinite(m)) m = (m != m) ? m : T(0);
+          s = double(vk.sum_exp_shifted(xr, m, C));
+        } else {
+          for (int64_t c = 0; c < C; ++c) m = std::max(m, xr[c * inner]);
+          if (!std::isfinite(m)) m = (m != m) ? m : T(0);
+          for (int64_t c = 0; c < C; ++c) s += double(std::exp(xr[c * inner] - m));
+        }
         const double row_lse = double(m) + std::log(s);
         plse[r] = static_cast<T>(row_lse);
         const int64_t t = pt[r];
@@ -194,6 +201,7 @@ NDArray cross_entropy_backward(const NDArray& grad_in, const NDArray& logits_in,
     const T* pg = grad.data<T>();
     T* po = out.data<T>();
     const int64_t C = L.classes, inner = L.inner;
+    const vec::Kernels<T>& vk = vec::kernels<T>();
     const double eps = label_smoothing;
     double weight_sum = C;
     if (pw) {
@@ -219,7 +227,12 @@ NDArray cross_entropy_backward(const NDArray& grad_in, const NDArray& logits_in,
                      // d/dx_c = g * [p_c ((1-eps) w_t + eps/C sum(w)) - (1-eps) w_t [c==t] - eps/C w_c]
                      const T p_scale = static_cast<T>(g * ((1.0 - eps) * wt + eps / double(C) * weight_sum));
                      const T row_lse = plse[r];
-                     for (int64_t c = 0; c < C; ++c) orow[c * inner] = std::exp(xr[c * inner] - row_lse) * p_scale;
+                     if (inner == 1) {
+                       vk.exp_shifted_sum(xr, row_lse, orow, C);
+                       vk.arith_scalar[vec::kMul](orow, p_scale, orow, C);
+                     } else {
+                       for (int64_t c = 0; c < C; ++c) orow[c * inner] = std::exp(xr[c * inner] - row_lse) * p_scale;
+                     }
                      if (eps > 0) {
                        const double smooth = g * eps / double(C);
                        for (int64_t c = 0; c < C; ++c)
