@@ -371,6 +371,21 @@ def test_progbar_logger_verbose_2_prints_one_line_per_epoch(capsys):
     assert "[" not in lines[1]
 
 
+def test_progbar_logger_counting_samples(capsys):
+    logger = ProgbarLogger(count_mode="samples")
+    model = FakeModel()
+    cbl = CallbackList([logger], model=model, verbose=1, epochs=1, samples=10, batch_size=4)
+    cbl.on_epoch_begin(0)
+    for batch, size in enumerate((4, 4, 2)):
+        cbl.on_train_batch_end(batch, {"batch": batch, "size": size, "loss": 1.0})
+    cbl.on_epoch_end(0, {"loss": 1.0})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Epoch 1/1" and lines[1].startswith("10/10 [====") and lines[1].endswith("loss: 1.0000")
+    assert logger.seen == 10
+    with pytest.raises(ValueError, match="count_mode"):
+        ProgbarLogger(count_mode="epochs")
+
+
 def test_progbar_redraws_with_eta_on_a_terminal(capsys, monkeypatch):
     clock = iter(range(100))
     monkeypatch.setattr(utils, "time", types.SimpleNamespace(time=lambda: float(next(clock))))
@@ -409,6 +424,8 @@ def test_crc32c_known_vectors():
     assert _tensorboard.crc32c(b"\xff" * 32) == 0x62A8AB43
     assert _tensorboard.crc32c(bytes(range(32))) == 0x46DD794E
     assert _tensorboard.crc32c(bytes(range(31, -1, -1))) == 0x113FDB5C
+    # TFRecord's mask (rotate right 15, add 0xA282EAD8); the value TensorBoard's own code gives.
+    assert _tensorboard.masked_crc32c(b"123456789") == 3347755237
     # Slicing-by-4 and the byte loop agree at every split and length.
     data = bytes(range(256)) * 3 + b"tail"
     for n in (1, 3, 4, 5, 7, 8, 100, len(data)):

@@ -16,7 +16,6 @@ Batch logs (``on_train_batch_end(batch, logs)``) hold the batch's own values
 (``on_epoch_end(epoch, logs)``) hold the epoch's values, 'val_'-prefixed for the
 validation data; the bar's last line shows exactly those.
 """
-import collections
 import csv
 import math
 import os
