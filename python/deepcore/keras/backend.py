@@ -1,1 +1,87 @@
-"""keras.backend basics. (Being written: issue 5.)"""
+"""keras.backend: the global settings Keras 2 listings read.
+
+    from deepcore.keras import backend as K
+    if K.image_data_format() == 'channels_first': ...
+
+``image_data_format()`` is 'channels_last' (Keras' default: Conv2D takes
+(N, H, W, C)), ``epsilon()`` 1e-7 (the fuzz factor of Keras' optimizers and
+losses), ``floatx()`` 'float32', ``backend()`` 'deepcore'. ``get_uid(prefix)``
+numbers objects per prefix (Keras 2 names layers 'dense_1', 'dense_2', ... this
+way) and ``clear_session()`` resets those counters; deepcore has no graph or
+session to tear down, so that, and running the hooks registered with
+``register_clear_session_hook``, is all it does.
+"""
+import collections
+
+_IMAGE_DATA_FORMATS = ("channels_last", "channels_first")
+_FLOATX = ("float32", "float64")
+
+_image_data_format = "channels_last"
+_epsilon = 1e-7
+_floatx = "float32"
+_uids = collections.defaultdict(int)
+_clear_session_hooks = []
+
+
+def backend():
+    """The name of the engine under this Keras API."""
+    return "deepcore"
+
+
+def image_data_format():
+    return _image_data_format
+
+
+def set_image_data_format(data_format):
+    global _image_data_format
+    if data_format not in _IMAGE_DATA_FORMATS:
+        raise ValueError(f"set_image_data_format: expected one of {_IMAGE_DATA_FORMATS}, got {data_format!r}")
+    _image_data_format = str(data_format)
+
+
+def epsilon():
+    return _epsilon
+
+
+def set_epsilon(value):
+    global _epsilon
+    value = float(value)
+    if not value > 0:
+        raise ValueError(f"set_epsilon: expected a positive number, got {value}")
+    _epsilon = value
+
+
+def floatx():
+    return _floatx
+
+
+def set_floatx(value):
+    global _floatx
+    if value not in _FLOATX:
+        raise ValueError(f"set_floatx: deepcore computes in {_FLOATX}, got {value!r}")
+    _floatx = str(value)
+
+
+def get_uid(prefix=""):
+    """1, 2, 3, ... per ``prefix``, since the last clear_session()."""
+    _uids[prefix] += 1
+    return _uids[prefix]
+
+
+def reset_uids():
+    _uids.clear()
+
+
+def register_clear_session_hook(fn):
+    """Have clear_session() call ``fn()`` (e.g. to reset other name counters)."""
+    if fn not in _clear_session_hooks:
+        _clear_session_hooks.append(fn)
+    return fn
+
+
+def clear_session():
+    """Reset the per-prefix name counters (and run registered hooks). Layers and models
+    already built keep their weights; nothing else in deepcore is global state."""
+    reset_uids()
+    for fn in list(_clear_session_hooks):
+        fn()

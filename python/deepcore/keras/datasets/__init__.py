@@ -1,1 +1,3 @@
-"""keras.datasets: mnist, fashion_mnist from the real offline sources. (Being written: issue 5.)"""
+"""keras.datasets: ``mnist`` and ``fashion_mnist``, the real data from deepcore's
+offline sources (see docs/data.md); nothing synthetic ever stands in."""
+from . import fashion_mnist, mnist  # noqa: F401
