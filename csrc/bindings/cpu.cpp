@@ -174,6 +174,7 @@ PYBIND11_MODULE(_C, m) {
   m.def("contiguous", &cpu::contiguous, py::arg("a"), Release());
   m.def("copy_", &cpu::copy_, py::arg("dst"), py::arg("src"), Release());
   m.def("cast", &cpu::cast, py::arg("a"), py::arg("dtype"), Release());
+  m.def("cpu_empty_cache", &cpu::cpu_empty_cache, "Free the idle large blocks kept for reuse; returns bytes freed.");
 
   m.def("unary", &cpu::unary, py::arg("op"), py::arg("a"), py::arg("out") = py::none(), Release());
   m.def("binary", &cpu::binary, py::arg("op"), py::arg("a"), py::arg("b"), py::arg("out") = py::none(), Release());

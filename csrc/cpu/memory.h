@@ -9,5 +9,6 @@ NDArray full(const Shape& shape, double value, DType dtype);
 NDArray contiguous(const NDArray& a);             // `a` itself when already contiguous
 void copy_(const NDArray& dst, const NDArray& src);  // broadcasts src to dst's shape, casts dtype
 NDArray cast(const NDArray& a, DType dtype);      // a new contiguous array
+size_t cpu_empty_cache();                         // frees cached idle blocks; returns bytes freed
 
 }  // namespace deepcore::cpu
