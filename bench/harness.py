@@ -79,7 +79,7 @@ class Report:
         cols = f"{'op':<26}{'shape':<26}{'deepcore ms':>12}{'numpy ms':>10}{'x numpy':>9}"
         if self.has_torch:
             cols += f"{'torch ms':>10}{'x torch':>9}"
-        cols += f"{'GFLOP/s':>9}{'% peak':>8}"
+        cols += f"{'GFLOP/s':>9}{'%peak*':>8}"
         print(cols)
         print("-" * len(cols))
 

@@ -140,7 +140,8 @@ def main():
     print(f"CPU: {cpu_name()} | threads: {args.threads} | deepcore {deepcore.__version__} "
           f"({cap}, gemm {deepcore.backends.cpu.gemm_kernel}) | numpy {np.__version__}"
           + (f" | torch {torch.__version__}" if torch is not None else " | torch not installed")
-          + (f" | est. float32 peak {peak:.0f} GFLOP/s" if peak else ""))
+          + (f" | *peak est. {peak:.0f} GFLOP/s from the base clock (turbo runs higher; "
+             f"--peak-gflops overrides)" if peak else ""))
     print("ratios: x numpy / x torch = their time / deepcore's time (> 1: deepcore faster)\n")
     report = Report(args.threads, peak, torch is not None)
     report.header()
