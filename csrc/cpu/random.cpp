@@ -14,22 +14,7 @@ namespace {
 
 using Block = std::array<uint32_t, 4>;
 
-inline Block philox(uint64_t counter, uint64_t seed) {
-  uint32_t c0 = static_cast<uint32_t>(counter), c1 = static_cast<uint32_t>(counter >> 32), c2 = 0, c3 = 0;
-  uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
-  for (int round = 0; round < 10; ++round) {
-    uint64_t p0 = uint64_t(0xD2511F53u) * c0, p1 = uint64_t(0xCD9E8D57u) * c2;
-    uint32_t n0 = static_cast<uint32_t>(p1 >> 32) ^ c1 ^ k0;
-    uint32_t n2 = static_cast<uint32_t>(p0 >> 32) ^ c3 ^ k1;
-    c1 = static_cast<uint32_t>(p1);
-    c3 = static_cast<uint32_t>(p0);
-    c0 = n0;
-    c2 = n2;
-    k0 += 0x9E3779B9u;
-    k1 += 0xBB67AE85u;
-  }
-  return {c0, c1, c2, c3};
-}
+inline Block philox(uint64_t counter, uint64_t seed) { return philox4x32(counter, seed); }
 
 std::mutex g_rng_mutex;
 uint64_t g_seed = 0x5EEDu;
@@ -50,6 +35,8 @@ inline double to_unit_double(uint32_t hi, uint32_t lo) {
 }
 
 }  // namespace
+
+std::pair<uint64_t, uint64_t> reserve_random_blocks(uint64_t blocks) { return reserve(blocks); }
 
 void manual_seed(uint64_t seed) {
   std::lock_guard<std::mutex> lock(g_rng_mutex);

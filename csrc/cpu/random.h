@@ -2,6 +2,7 @@
 // a draw depends only on (seed, offset, i), so results are the same for any
 // thread count, and a CUDA twin can produce the same stream.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <utility>
 
@@ -12,6 +13,27 @@ namespace deepcore::cpu {
 void manual_seed(uint64_t seed);
 std::pair<uint64_t, uint64_t> get_rng_state();  // (seed, offset)
 void set_rng_state(uint64_t seed, uint64_t offset);
+
+// For kernels in other files that draw from the same stream (dropout): reserve
+// `blocks` counters, then block j is philox4x32(first + j, seed) on any thread.
+std::pair<uint64_t, uint64_t> reserve_random_blocks(uint64_t blocks);  // (seed, first counter)
+
+inline std::array<uint32_t, 4> philox4x32(uint64_t counter, uint64_t seed) {
+  uint32_t c0 = static_cast<uint32_t>(counter), c1 = static_cast<uint32_t>(counter >> 32), c2 = 0, c3 = 0;
+  uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
+  for (int round = 0; round < 10; ++round) {
+    uint64_t p0 = uint64_t(0xD2511F53u) * c0, p1 = uint64_t(0xCD9E8D57u) * c2;
+    uint32_t n0 = static_cast<uint32_t>(p1 >> 32) ^ c1 ^ k0;
+    uint32_t n2 = static_cast<uint32_t>(p0 >> 32) ^ c3 ^ k1;
+    c1 = static_cast<uint32_t>(p1);
+    c3 = static_cast<uint32_t>(p0);
+    c0 = n0;
+    c2 = n2;
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+  return {c0, c1, c2, c3};
+}
 
 NDArray rand(const Shape& shape, DType dtype);   // uniform [0, 1)
 NDArray randn(const Shape& shape, DType dtype);  // standard normal

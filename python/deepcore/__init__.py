@@ -72,4 +72,7 @@ def set_num_threads(n):
 
 
 from . import backends  # noqa: E402
-from . import nn, optim, data, utils, keras  # noqa: E402
+from . import nn, optim, data, utils  # noqa: E402
+from . import io  # noqa: E402
+from .io import save, load  # noqa: E402
+from . import keras  # noqa: E402

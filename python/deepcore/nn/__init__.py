@@ -1,1 +1,12 @@
-"""deepcore.nn: modules, layers, losses, init. (Being written: issue 4.)"""
+"""deepcore.nn: layers, losses and containers with torch.nn's names, signatures and defaults.
+
+    import deepcore.nn as nn
+    import deepcore.nn.functional as F
+"""
+from .parameter import Parameter
+from .modules import (  # noqa: F401
+    AvgPool2d, BatchNorm1d, BatchNorm2d, BCELoss, BCEWithLogitsLoss, Conv2d, CrossEntropyLoss, Dropout, Flatten,
+    Identity, KLDivLoss, L1Loss, LeakyReLU, Linear, LogSoftmax, MaxPool2d, Module, ModuleDict, ModuleList, MSELoss,
+    NLLLoss, ReLU, Sequential, Sigmoid, Softmax, StateDictError, Tanh, Upsample,
+)
+from . import functional, init, utils  # noqa: F401

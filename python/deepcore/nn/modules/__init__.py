@@ -1,0 +1,8 @@
+from .module import Module, StateDictError
+from .container import ModuleDict, ModuleList, Sequential
+from .linear import Flatten, Identity, Linear
+from .conv import Conv2d
+from .pooling import AvgPool2d, MaxPool2d, Upsample
+from .activation import Dropout, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .batchnorm import BatchNorm1d, BatchNorm2d
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss

@@ -1,0 +1,27 @@
+"""Parameter: a Tensor that a Module registers as one of its learnable weights."""
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A tensor that requires grad by default and is picked up by
+    ``Module.parameters()`` when assigned as a module attribute.
+
+    ``Parameter(data)`` shares ``data``'s memory (as in PyTorch). Ops on a
+    Parameter return plain Tensors; in-place updates (``p -= lr * p.grad``
+    under ``no_grad``) keep it a Parameter.
+    """
+
+    def __init__(self, data=None, requires_grad=True):
+        if data is None:
+            from ..tensor import empty
+            data = empty(0)
+        if not isinstance(data, Tensor):
+            data = Tensor(data)
+        self._init(data.detach()._data, requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __reduce__(self):
+        raise TypeError("deepcore parameters are not pickled; save module.state_dict() with deepcore.save "
+                        "(safetensors format)")
