@@ -22,6 +22,7 @@
 #include <new>
 
 #include "common/parallel.h"
+#include "common/workspace.h"
 #include "cpu/gemm.h"
 #include "cpu/memory.h"
 
@@ -96,27 +97,6 @@ Geometry make_geometry(const char* op, const Shape& x, const Shape& w, const Con
   g.tile = std::max<int64_t>(1, (g.OHW() + tiles - 1) / tiles);
   return g;
 }
-
-// A 64-byte aligned buffer that only grows, one per thread.
-class Workspace {
- public:
-  ~Workspace() { std::free(data_); }
-  template <class T>
-  T* get(int64_t count) {
-    const size_t bytes = static_cast<size_t>(std::max<int64_t>(count, 1)) * sizeof(T);
-    if (bytes > capacity_) {
-      std::free(data_);
-      capacity_ = (bytes + 4095) & ~size_t(4095);
-      data_ = std::aligned_alloc(64, capacity_);
-      if (!data_) capacity_ = 0;
-    }
-    return static_cast<T*>(data_);
-  }
-
- private:
-  void* data_ = nullptr;
-  size_t capacity_ = 0;
-};
 
 template <class T>
 T* col_workspace(int64_t count) {

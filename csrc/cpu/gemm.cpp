@@ -19,6 +19,7 @@
 
 #include "common/cpu_features.h"
 #include "common/parallel.h"
+#include "common/workspace.h"
 #include "cpu/gemm_kernels.h"
 #include "cpu/memory.h"
 
@@ -61,28 +62,6 @@ int64_t balanced_block(int64_t n, int64_t block, int64_t multiple) {
   return std::min(round_up(ceil_div(n, blocks), multiple), round_up(block, multiple));
 }
 
-// A 64-byte aligned buffer that only grows, one per thread: packing never
-// allocates once a thread has seen a problem of the same size.
-class PackBuffer {
- public:
-  ~PackBuffer() { std::free(data_); }
-  template <class T>
-  T* get(int64_t count) {
-    size_t bytes = static_cast<size_t>(count) * sizeof(T);
-    if (bytes > capacity_) {
-      std::free(data_);
-      capacity_ = (bytes + 4095) & ~size_t(4095);
-      data_ = std::aligned_alloc(64, capacity_);
-      if (!data_) capacity_ = 0;
-    }
-    return static_cast<T*>(data_);
-  }
-
- private:
-  void* data_ = nullptr;
-  size_t capacity_ = 0;
-};
-
 // op(X) as a strided matrix: element (i, j) is p[i * rs + j * cs].
 template <class T>
 struct View {
@@ -111,7 +90,7 @@ void gemm_rect(const KernelSpec<T>& ks, View<T> A, View<T> B, int64_t m0, int64_
   const int64_t kc_max = balanced_block(K, ks.kc, 1);
   const int64_t mc_max = balanced_block(m1 - m0, ks.mc, mr);
   const int64_t nc_max = balanced_block(n1 - n0, ks.nc, nr);
-  thread_local PackBuffer a_buffer, b_buffer;
+  thread_local Workspace a_buffer, b_buffer;
   T* packed_a = a_buffer.get<T>(mc_max * kc_max);
   T* packed_b = b_buffer.get<T>(nc_max * kc_max);
 

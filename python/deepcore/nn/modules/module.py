@@ -297,7 +297,7 @@ class Module:
                 if p is None:
                     continue
                 with no_grad():
-                    p._data = fn(p)._data
+                    p._init_data(fn(p)._data)  # keeps the cached dtype and backend in step
                     if p.grad is not None:
                         p.grad = fn(p.grad)
             for name, b in module._buffers.items():
