@@ -371,7 +371,7 @@ class Model(Layer):
                     progress(step + 1, stop)
         if seen == 0:
             raise ValueError("evaluate: no samples given")
-        return list(sums / seen)
+        return [float(v) for v in sums / seen]
 
     # ---- public training API -----------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
