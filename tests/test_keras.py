@@ -470,4 +470,18 @@ def test_real_mnist_mlp_smoke():
     assert acc > 0.90, acc
 
 
-_ = os
+
+
+
+def test_lecture_mlp_example_runs_one_epoch():
+    pytest.importorskip("deepcore.keras.datasets.mnist")
+    import subprocess
+    import sys
+    script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples",
+                          "keras_mnist_mlp.py")
+    out = subprocess.run([sys.executable, script, "--epochs", "1", "--seed", "0", "--verbose", "0"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "Total params: 669,706" in out.stdout
+    acc = float(out.stdout.split("Test accuracy:")[1].split()[0])
+    assert acc > 0.95, out.stdout[-500:]  # one epoch of the lecture listing: 96-97 %

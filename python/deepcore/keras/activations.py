@@ -1,6 +1,4 @@
 """keras.activations on deepcore ops. ``softmax`` takes Keras' ``axis=-1`` (the channels)."""
-import math
-
 from .. import ops as _ops  # noqa: F401
 from ..ops.activation import softmax as _softmax
 from ..ops.elementwise import where as _where
@@ -74,4 +72,3 @@ def serialize(fn):
 
 
 __all__ = list(_ALL) + ["get", "serialize"]
-_ = math

@@ -9,9 +9,6 @@ Files (save / save_weights) are safetensors (deepcore.save): one tensor per weig
 in the header's metadata. Nothing is pickled; corrupt or truncated files raise ValueError.
 """
 import json
-import math
-import sys
-import time
 
 import numpy as np
 
@@ -953,6 +950,3 @@ def load_model(filepath, custom_objects=None, compile=True):
             _common._custom_scope.clear()
             _common._custom_scope.update(old)
     return model
-
-
-_ = (math, sys, time)

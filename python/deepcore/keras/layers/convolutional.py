@@ -4,8 +4,6 @@
 Conv2D keeps its kernel as the conv kernel reads it, (filters, in, kh, kw); get_weights/set_weights
 and saved files use Keras' (kh, kw, in, filters). 'same' padding follows TensorFlow: when the total
 padding is odd the extra row/column goes at the bottom/right."""
-import math
-
 from ...nn import functional as F
 from ...ops.shape import cat
 from ...tensor import zeros
@@ -265,6 +263,3 @@ class GlobalAveragePooling2D(Layer):
 class GlobalMaxPooling2D(GlobalAveragePooling2D):
     def call(self, inputs):
         return inputs.amax((2, 3))
-
-
-_ = math
