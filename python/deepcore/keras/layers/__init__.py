@@ -1,1 +1,12 @@
-"""Keras layers. (Being written: issue 5.)"""
+"""keras.layers: Keras 2's layer names and defaults, on deepcore.nn (see base.py for the layout rule)."""
+from .base import Input, InputLayer, KerasTensor, Layer, Node  # noqa: F401
+from .convolutional import (  # noqa: F401
+    AveragePooling2D, AvgPool2D, Conv2D, Convolution2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPool2D,
+    MaxPooling2D, UpSampling2D,
+)
+from .core import Activation, Dense, Dropout, Flatten, Lambda, Permute, Reshape  # noqa: F401
+from .normalization import BatchNormalization  # noqa: F401
+
+_BUILTIN = {cls.__name__: cls for cls in (
+    InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Permute, Lambda, Conv2D, MaxPooling2D,
+    AveragePooling2D, UpSampling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, BatchNormalization)}

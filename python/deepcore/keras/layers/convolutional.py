@@ -1,0 +1,265 @@
+"""Conv2D, MaxPooling2D, AveragePooling2D, UpSampling2D and global poolings, channels-last as Keras
+(N, H, W, C) outside a model and NCHW inside it, on deepcore's conv/pool kernels.
+
+Conv2D keeps its kernel as the conv kernel reads it, (filters, in, kh, kw); get_weights/set_weights
+and saved files use Keras' (kh, kw, in, filters). 'same' padding follows TensorFlow: when the total
+padding is odd the extra row/column goes at the bottom/right."""
+from ...nn import functional as F
+from ...ops.shape import cat
+from ...tensor import zeros
+from .. import activations, initializers, regularizers
+from .._common import serialize
+from .base import Layer
+from .core import activate
+
+
+def _pair(value, name):
+    if isinstance(value, int):
+        return (value, value)
+    value = tuple(int(v) for v in value)
+    if len(value) != 2:
+        raise ValueError(f"{name} must be an int or a tuple of 2 ints, got {value}")
+    return value
+
+
+def _check_format(layer, data_format):
+    if data_format not in (None, "channels_last"):
+        raise NotImplementedError(f"{layer}: only data_format='channels_last' (Keras' default) is supported")
+
+
+def _padding(padding, layer):
+    padding = padding.lower()
+    if padding not in ("valid", "same"):
+        raise ValueError(f"{layer}: padding must be 'valid' or 'same', got {padding!r}")
+    return padding
+
+
+def _out_len(size, window, stride, padding):
+    if size is None:
+        return None
+    if padding == "same":
+        return -(-size // stride)
+    return max((size - window) // stride + 1, 0)
+
+
+def _same_pads(size, window, stride):
+    out = -(-size // stride)
+    total = max((out - 1) * stride + window - size, 0)
+    return total // 2, total - total // 2
+
+
+def _pad_end(x, dim, count, replicate):
+    """Append `count` rows along dim (2 or 3): zeros, or copies of the last row (for max pooling)."""
+    if count <= 0:
+        return x
+    if replicate:
+        edge = x[:, :, -1:, :] if dim == 2 else x[:, :, :, -1:]
+        return cat([x] + [edge] * count, dim)
+    shape = list(x.shape)
+    shape[dim] = count
+    return cat([x, zeros(*shape, dtype=x.dtype)], dim)
+
+
+def _pad_begin(x, dim, count):
+    if count <= 0:
+        return x
+    edge = x[:, :, :1, :] if dim == 2 else x[:, :, :, :1]
+    return cat([edge] * count + [x], dim)
+
+
+def _kernel_to_keras(t):
+    return t.permute(2, 3, 1, 0).contiguous()
+
+
+def _kernel_from_keras(t):
+    return t.permute(3, 2, 0, 1).contiguous()
+
+
+class Conv2D(Layer):
+    _internal_layout = True
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
+                 dilation_rate=(1, 1), activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        _check_format("Conv2D", data_format)
+        self.filters = int(filters)
+        self.kernel_size = _pair(kernel_size, "kernel_size")
+        self.strides = _pair(strides, "strides")
+        self.padding = _padding(padding, "Conv2D")
+        self.data_format = data_format
+        self.dilation_rate = _pair(dilation_rate, "dilation_rate")
+        if self.dilation_rate != (1, 1) and self.strides != (1, 1):
+            raise ValueError("Conv2D: dilation_rate > 1 is incompatible with strides > 1 (as in Keras)")
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
+
+    def build(self, input_shape):
+        if len(input_shape) != 4:
+            raise ValueError(f"{self.name}: Conv2D expects inputs of shape (batch, rows, cols, channels), got "
+                             f"{input_shape}")
+        if input_shape[-1] is None:
+            raise ValueError(f"{self.name}: the channel dimension of the inputs should be defined, got "
+                             f"{input_shape}")
+        shape = self.kernel_size + (input_shape[-1], self.filters)
+        self.kernel = self.add_weight("kernel", shape, initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, _to_keras=_kernel_to_keras,
+                                      _from_keras=_kernel_from_keras)
+        self.bias = self.add_weight("bias", (self.filters,), initializer=self.bias_initializer,
+                                    regularizer=self.bias_regularizer) if self.use_bias else None
+        self.built = True
+
+    def call(self, inputs):
+        if inputs.ndim != 4:
+            raise ValueError(f"{self.name}: expected a 4-D input, got shape {tuple(inputs.shape)}")
+        x, pad = inputs, [0, 0]
+        if self.padding == "same":
+            for i, dim in enumerate((2, 3)):
+                window = (self.kernel_size[i] - 1) * self.dilation_rate[i] + 1
+                before, after = _same_pads(x.shape[dim], window, self.strides[i])
+                x = _pad_end(x, dim, after - before, replicate=False)  # TF: the odd row goes at the end
+                pad[i] = before
+        out = F.conv2d(x, self.kernel, self.bias, self.strides, tuple(pad), self.dilation_rate)
+        return activate(self.activation, out)
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, _ = input_shape
+        dims = [_out_len(s, (k - 1) * d + 1, st, self.padding)
+                for s, k, d, st in zip((h, w), self.kernel_size, self.dilation_rate, self.strides)]
+        return (n, dims[0], dims[1], self.filters)
+
+    def get_config(self):
+        return dict(super().get_config(), filters=self.filters, kernel_size=list(self.kernel_size),
+                    strides=list(self.strides), padding=self.padding, data_format=self.data_format,
+                    dilation_rate=list(self.dilation_rate), activation=activations.serialize(self.activation),
+                    use_bias=self.use_bias, kernel_initializer=serialize(self.kernel_initializer),
+                    bias_initializer=serialize(self.bias_initializer),
+                    kernel_regularizer=serialize(self.kernel_regularizer),
+                    bias_regularizer=serialize(self.bias_regularizer))
+
+
+Convolution2D = Conv2D
+
+
+class _Pooling2D(Layer):
+    _internal_layout = True
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        _check_format(type(self).__name__, data_format)
+        self.pool_size = _pair(pool_size, "pool_size")
+        self.strides = _pair(strides, "strides") if strides is not None else self.pool_size
+        self.padding = _padding(padding, type(self).__name__)
+        self.data_format = data_format
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        return (n, _out_len(h, self.pool_size[0], self.strides[0], self.padding),
+                _out_len(w, self.pool_size[1], self.strides[1], self.padding), c)
+
+    def get_config(self):
+        return dict(super().get_config(), pool_size=list(self.pool_size), strides=list(self.strides),
+                    padding=self.padding, data_format=self.data_format)
+
+
+class MaxPooling2D(_Pooling2D):
+    """Max over pool_size windows. 'same' as TensorFlow: windows hanging over the edge take the max of
+    the real values (done by repeating the edge rows, which never changes a maximum)."""
+
+    def call(self, inputs):
+        x = inputs
+        if self.padding == "same":
+            for i, dim in enumerate((2, 3)):
+                before, after = _same_pads(x.shape[dim], self.pool_size[i], self.strides[i])
+                x = _pad_end(_pad_begin(x, dim, before), dim, after, replicate=True)
+        return F.max_pool2d(x, self.pool_size, self.strides)
+
+
+MaxPool2D = MaxPooling2D
+
+
+class AveragePooling2D(_Pooling2D):
+    """Mean over pool_size windows ('same' averages only the real values, as TensorFlow)."""
+
+    def call(self, inputs):
+        x = inputs
+        if self.padding == "same":
+            pads = [_same_pads(x.shape[d], self.pool_size[i], self.strides[i]) for i, d in enumerate((2, 3))]
+            if any(p != (0, 0) for p in pads):
+                # mean of real values = avg_pool(x padded with zeros) / avg_pool(ones padded with zeros)
+                ones = zeros(1, 1, x.shape[2], x.shape[3], dtype=x.dtype) + 1.0
+                padded, count = x, ones
+                for i, dim in enumerate((2, 3)):
+                    before, after = pads[i]
+                    for which in ("x", "c"):
+                        t = padded if which == "x" else count
+                        shape = list(t.shape)
+                        parts = []
+                        if before:
+                            shape[dim] = before
+                            parts.append(zeros(*shape, dtype=x.dtype))
+                        parts.append(t)
+                        if after:
+                            shape[dim] = after
+                            parts.append(zeros(*shape, dtype=x.dtype))
+                        t = cat(parts, dim) if len(parts) > 1 else t
+                        if which == "x":
+                            padded = t
+                        else:
+                            count = t
+                return F.avg_pool2d(padded, self.pool_size, self.strides) / \
+                    F.avg_pool2d(count, self.pool_size, self.strides)
+        return F.avg_pool2d(x, self.pool_size, self.strides)
+
+
+AvgPool2D = AveragePooling2D
+
+
+class UpSampling2D(Layer):
+    """Repeats rows and columns `size` times (nearest neighbour)."""
+    _internal_layout = True
+
+    def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
+        super().__init__(**kwargs)
+        _check_format("UpSampling2D", data_format)
+        if interpolation != "nearest":
+            raise NotImplementedError("UpSampling2D: only interpolation='nearest' is supported")
+        self.size = _pair(size, "size")
+        self.data_format, self.interpolation = data_format, interpolation
+
+    def call(self, inputs):
+        return F.interpolate(inputs, scale_factor=self.size)
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        return (n, None if h is None else h * self.size[0], None if w is None else w * self.size[1], c)
+
+    def get_config(self):
+        return dict(super().get_config(), size=list(self.size), data_format=self.data_format,
+                    interpolation=self.interpolation)
+
+
+class GlobalAveragePooling2D(Layer):
+    _internal_layout = True
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        _check_format("GlobalAveragePooling2D", data_format)
+        self.data_format = data_format
+
+    def call(self, inputs):
+        return inputs.mean((2, 3))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[3])
+
+
+class GlobalMaxPooling2D(GlobalAveragePooling2D):
+    def call(self, inputs):
+        return inputs.amax((2, 3))

@@ -1,0 +1,63 @@
+"""BatchNormalization (Keras 2 defaults: momentum=0.99, epsilon=1e-3) on nn.functional.batch_norm.
+
+Keras' moving statistics move by (1 - momentum); the kernel's momentum is that number. The moving
+variance is updated with the unbiased batch variance (n / (n - 1)); Keras 2 uses n / (n - 1 - epsilon),
+a relative difference of about epsilon / n (1e-5 for a batch of 128 images' pixels, far less per pixel)."""
+from ...nn import functional as F
+from .. import initializers, regularizers
+from .._common import serialize
+from .base import Layer
+
+
+class BatchNormalization(Layer):
+    _internal_layout = True
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
+                 gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.axis, self.momentum, self.epsilon = int(axis), float(momentum), float(epsilon)
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+
+    def build(self, input_shape):
+        rank = len(input_shape)
+        axis = self.axis % rank
+        if rank not in (2, 4) or axis != rank - 1:
+            raise NotImplementedError(f"{self.name}: BatchNormalization supports (N, features) and (N, H, W, C) "
+                                      f"inputs normalized over the last axis; got shape {input_shape}, "
+                                      f"axis={self.axis}")
+        c = input_shape[axis]
+        self.gamma = self.add_weight("gamma", (c,), initializer=self.gamma_initializer,
+                                     regularizer=self.gamma_regularizer) if self.scale else None
+        self.beta = self.add_weight("beta", (c,), initializer=self.beta_initializer,
+                                    regularizer=self.beta_regularizer) if self.center else None
+        self.moving_mean = self.add_weight("moving_mean", (c,), initializer=self.moving_mean_initializer,
+                                           trainable=False)
+        self.moving_variance = self.add_weight("moving_variance", (c,),
+                                               initializer=self.moving_variance_initializer, trainable=False)
+        self.built = True
+
+    def call(self, inputs, training=None):
+        training = self.training if training is None else bool(training)
+        # internal layout: channels are dim 1 for both (N, C) and (N, C, H, W)
+        return F.batch_norm(inputs, self.moving_mean, self.moving_variance, self.gamma, self.beta,
+                            training=training, momentum=1.0 - self.momentum, eps=self.epsilon)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return dict(super().get_config(), axis=self.axis, momentum=self.momentum, epsilon=self.epsilon,
+                    center=self.center, scale=self.scale, beta_initializer=serialize(self.beta_initializer),
+                    gamma_initializer=serialize(self.gamma_initializer),
+                    moving_mean_initializer=serialize(self.moving_mean_initializer),
+                    moving_variance_initializer=serialize(self.moving_variance_initializer),
+                    beta_regularizer=serialize(self.beta_regularizer),
+                    gamma_regularizer=serialize(self.gamma_regularizer))

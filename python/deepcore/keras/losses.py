@@ -1,0 +1,220 @@
+"""keras.losses with Keras 2's formulas, on deepcore ops and nn's native loss kernels.
+
+Each public function takes (y_true, y_pred) deepcore Tensors and returns the per-sample loss
+(mean over the last axis), as Keras. ``compile`` uses each one's batch-mean form ``_mean`` (a
+single native loss kernel where one applies) instead of the per-sample form plus a mean.
+
+Probabilities are clipped to [epsilon, 1 - epsilon] (epsilon = 1e-7) before the logarithm in the
+cross-entropies, as Keras 2 does: the loss is bounded by -log(1e-7) = 16.1 and the gradient is
+zero where a probability was clipped."""
+from ..nn import functional as F
+from ._common import as_tensor, deserialize
+
+EPSILON = 1e-7
+
+
+def _clip(p):
+    return p.clamp(EPSILON, 1.0 - EPSILON)
+
+
+def _prep(y_true, y_pred):
+    y_pred = as_tensor(y_pred)
+    y_true = as_tensor(y_true, dtype=None)
+    if y_true.dtype.is_floating_point and y_true.dtype is not y_pred.dtype:
+        y_true = y_true.to(y_pred.dtype)
+    return y_true, y_pred
+
+
+def _same_shape(name, y_true, y_pred):
+    if tuple(y_true.shape) != tuple(y_pred.shape):
+        raise ValueError(f"{name}: target of shape {tuple(y_true.shape)} does not match the output of shape "
+                         f"{tuple(y_pred.shape)}" + (" (class indices? use sparse_categorical_crossentropy, or "
+                                                     "keras.utils.to_categorical on the labels)"
+                                                     if y_true.ndim == y_pred.ndim - 1 or
+                                                     (y_true.ndim == 2 and y_true.shape[-1] == 1) else ""))
+    if not y_true.dtype.is_floating_point:
+        y_true = y_true.to(y_pred.dtype)
+    return y_true
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False):
+    y_true, y_pred = _prep(y_true, y_pred)
+    y_true = _same_shape("categorical_crossentropy", y_true, y_pred)
+    if from_logits:
+        return -(y_true * y_pred.log_softmax(-1)).sum(-1)
+    y_pred = y_pred / y_pred.sum(-1, keepdim=True)  # Keras 2 renormalizes first (a no-op after softmax)
+    return -(y_true * _clip(y_pred).log()).sum(-1)
+
+
+def _categorical_crossentropy_mean(y_true, y_pred):
+    return categorical_crossentropy(y_true, y_pred).mean()
+
+
+def _sparse_targets(y_true, y_pred):
+    if y_true.dtype.is_floating_point:
+        y_true = y_true.long()
+    if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
+        y_true = y_true.reshape(tuple(y_true.shape[:-1]))
+    if tuple(y_true.shape) != tuple(y_pred.shape[:-1]):
+        raise ValueError(f"sparse_categorical_crossentropy: class indices of shape {tuple(y_true.shape)} do not "
+                         f"match the output of shape {tuple(y_pred.shape)}")
+    return y_true
+
+
+def _class_last_to_dim1(t):
+    return t if t.ndim == 2 else t.permute(0, t.ndim - 1, *range(1, t.ndim - 1))
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
+    y_true, y_pred = _prep(y_true, y_pred)
+    y_true = _sparse_targets(y_true, y_pred)
+    logp = y_pred.log_softmax(-1) if from_logits else _clip(y_pred).log()
+    return F.nll_loss(_class_last_to_dim1(logp), y_true, reduction="none")
+
+
+def _sparse_categorical_crossentropy_mean(y_true, y_pred):
+    y_true, y_pred = _prep(y_true, y_pred)
+    y_true = _sparse_targets(y_true, y_pred)
+    return F.nll_loss(_class_last_to_dim1(_clip(y_pred).log()), y_true)  # native NLL kernel
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False):
+    y_true, y_pred = _prep(y_true, y_pred)
+    y_true = _same_shape("binary_crossentropy", y_true, y_pred)
+    if from_logits:
+        return F.binary_cross_entropy_with_logits(y_pred, y_true, reduction="none").mean(-1)
+    return F.binary_cross_entropy(_clip(y_pred), y_true, reduction="none").mean(-1)
+
+
+def _binary_crossentropy_mean(y_true, y_pred):
+    y_true, y_pred = _prep(y_true, y_pred)
+    y_true = _same_shape("binary_crossentropy", y_true, y_pred)
+    return F.binary_cross_entropy(_clip(y_pred), y_true)  # native BCE kernel
+
+
+def mean_squared_error(y_true, y_pred):
+    y_true, y_pred = _prep(y_true, y_pred)
+    y_true = _same_shape("mean_squared_error", y_true, y_pred)
+    return F.mse_loss(y_pred, y_true, reduction="none").mean(-1)
+
+
+def _mean_squared_error_mean(y_true, y_pred):
+    y_true, y_pred = _prep(y_true, y_pred)
+    return F.mse_loss(y_pred, _same_shape("mean_squared_error", y_true, y_pred))
+
+
+def mean_absolute_error(y_true, y_pred):
+    y_true, y_pred = _prep(y_true, y_pred)
+    y_true = _same_shape("mean_absolute_error", y_true, y_pred)
+    return F.l1_loss(y_pred, y_true, reduction="none").mean(-1)
+
+
+def _mean_absolute_error_mean(y_true, y_pred):
+    y_true, y_pred = _prep(y_true, y_pred)
+    return F.l1_loss(y_pred, _same_shape("mean_absolute_error", y_true, y_pred))
+
+
+def mean_absolute_percentage_error(y_true, y_pred):
+    y_true, y_pred = _prep(y_true, y_pred)
+    y_true = _same_shape("mean_absolute_percentage_error", y_true, y_pred)
+    return ((y_true - y_pred).abs() / y_true.abs().clamp(EPSILON, None)).mean(-1) * 100.0
+
+
+def mean_squared_logarithmic_error(y_true, y_pred):
+    y_true, y_pred = _prep(y_true, y_pred)
+    y_true = _same_shape("mean_squared_logarithmic_error", y_true, y_pred)
+    d = (y_pred.clamp(EPSILON, None) + 1.0).log() - (y_true.clamp(EPSILON, None) + 1.0).log()
+    return (d * d).mean(-1)
+
+
+def squared_hinge(y_true, y_pred):
+    y_true, y_pred = _prep(y_true, y_pred)
+    h = (1.0 - _same_shape("squared_hinge", y_true, y_pred) * y_pred).relu()
+    return (h * h).mean(-1)
+
+
+def hinge(y_true, y_pred):
+    y_true, y_pred = _prep(y_true, y_pred)
+    return (1.0 - _same_shape("hinge", y_true, y_pred) * y_pred).relu().mean(-1)
+
+
+def categorical_hinge(y_true, y_pred):
+    y_true, y_pred = _prep(y_true, y_pred)
+    y_true = _same_shape("categorical_hinge", y_true, y_pred)
+    pos = (y_true * y_pred).sum(-1)
+    neg = ((1.0 - y_true) * y_pred).max(-1)
+    neg = neg.values if hasattr(neg, "values") else neg
+    return (neg - pos + 1.0).relu()
+
+
+def logcosh(y_true, y_pred):
+    y_true, y_pred = _prep(y_true, y_pred)
+    x = y_pred - _same_shape("logcosh", y_true, y_pred)
+    # log(cosh(x)) = |x| + log(1 + e^(-2|x|)) - log 2, stable for large |x|
+    return (x.abs() + ((x.abs() * -2.0).exp() + 1.0).log() - 0.6931471805599453).mean(-1)
+
+
+def kullback_leibler_divergence(y_true, y_pred):
+    y_true, y_pred = _prep(y_true, y_pred)
+    y_true = _clip(_same_shape("kullback_leibler_divergence", y_true, y_pred))
+    return (y_true * (y_true / _clip(y_pred)).log()).sum(-1)
+
+
+def poisson(y_true, y_pred):
+    y_true, y_pred = _prep(y_true, y_pred)
+    y_true = _same_shape("poisson", y_true, y_pred)
+    return (y_pred - y_true * (y_pred + EPSILON).log()).mean(-1)
+
+
+def cosine_proximity(y_true, y_pred):
+    y_true, y_pred = _prep(y_true, y_pred)
+    y_true = _same_shape("cosine_proximity", y_true, y_pred)
+    t = y_true / (y_true * y_true).sum(-1, keepdim=True).sqrt().clamp(1e-12, None)
+    p = y_pred / (y_pred * y_pred).sum(-1, keepdim=True).sqrt().clamp(1e-12, None)
+    return -(t * p).sum(-1)
+
+
+mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+mape = MAPE = mean_absolute_percentage_error
+msle = MSLE = mean_squared_logarithmic_error
+kld = KLD = kullback_leibler_divergence
+cosine = cosine_similarity = cosine_proximity
+
+categorical_crossentropy._mean = _categorical_crossentropy_mean
+sparse_categorical_crossentropy._mean = _sparse_categorical_crossentropy_mean
+binary_crossentropy._mean = _binary_crossentropy_mean
+mean_squared_error._mean = _mean_squared_error_mean
+mean_absolute_error._mean = _mean_absolute_error_mean
+
+_ALL = {
+    name: fn for name, fn in dict(
+        categorical_crossentropy=categorical_crossentropy,
+        sparse_categorical_crossentropy=sparse_categorical_crossentropy, binary_crossentropy=binary_crossentropy,
+        mean_squared_error=mean_squared_error, mse=mse, MSE=mse, mean_absolute_error=mean_absolute_error, mae=mae,
+        MAE=mae, mean_absolute_percentage_error=mape, mape=mape, MAPE=mape, mean_squared_logarithmic_error=msle,
+        msle=msle, MSLE=msle, squared_hinge=squared_hinge, hinge=hinge, categorical_hinge=categorical_hinge,
+        logcosh=logcosh, kullback_leibler_divergence=kld, kld=kld, KLD=kld, poisson=poisson,
+        cosine_proximity=cosine_proximity, cosine=cosine).items()
+}
+
+
+def get(identifier, custom_objects=None):
+    return deserialize(identifier, _ALL, custom_objects, "loss function")
+
+
+def serialize(fn):
+    return getattr(fn, "__name__", str(fn))
+
+
+def batch_mean(fn):
+    """The function compile() calls per batch: the fused mean form when there is one, else
+    the per-sample loss averaged (what Keras does for any loss, custom ones included)."""
+    fast = getattr(fn, "_mean", None)
+    if fast is not None:
+        return fast
+
+    def mean_of(y_true, y_pred):
+        out = fn(y_true, y_pred)
+        return out.mean() if getattr(out, "ndim", 0) else out
+    return mean_of

@@ -1,0 +1,952 @@
+"""keras.models: Model (functional API), Sequential, load_model, and the training loop.
+
+fit creates deepcore tensors of the whole data set once (rank-4 inputs already in the internal
+NCHW layout), gathers each batch with deepcore.index_select, and runs one forward, one backward and
+one fused optimizer update per batch; NumPy only shuffles index arrays.
+
+Files (save / save_weights) are safetensors (deepcore.save): one tensor per weight, named
+``layer/weight``, in Keras' layouts; the architecture (get_config) and the compile settings are JSON
+in the header's metadata. Nothing is pickled; corrupt or truncated files raise ValueError.
+"""
+import json
+
+import numpy as np
+
+from .. import io as _io
+from ..autograd import no_grad
+from ..ops.index import index_select
+from ..ops.shape import cat
+from ..tensor import Tensor
+from . import callbacks as _callbacks
+from . import losses as _losses
+from . import metrics as _metrics
+from . import optimizers as _optimizers
+from . import _common
+from ._common import as_list, as_tensor, to_internal, to_keras, unique_name, unpack
+from .layers import _BUILTIN as _BUILTIN_LAYERS
+from .layers.base import InputLayer, KerasTensor, Layer
+
+_CONFIG_KEY = "deepcore.keras.model_config"
+_TRAINING_KEY = "deepcore.keras.training_config"
+_WEIGHTS_KEY = "deepcore.keras.weight_names"
+_VERSION = "2.2.4 (deepcore.keras)"
+
+
+def _to_array(x, what):
+    if isinstance(x, Tensor):
+        return x
+    if hasattr(x, "numpy") and not isinstance(x, np.ndarray):
+        x = x.numpy()
+    arr = np.asarray(x)
+    if arr.dtype == object:
+        raise TypeError(f"{what}: expected a numeric array, got an object array")
+    return arr
+
+
+class Model(Layer):
+    """``Model(inputs, outputs)``: a graph of layers from Input tensors to output tensors."""
+    _internal_layout = True
+
+    def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
+        if "input" in kwargs:
+            inputs = kwargs.pop("input")
+        if "output" in kwargs:
+            outputs = kwargs.pop("output")
+        super().__init__(name=name or unique_name(_common.snake_case(type(self).__name__)), **kwargs)
+        self.optimizer = None
+        self.stop_training = False
+        self.history = None
+        self._compiled = False
+        self._layers = []
+        self._nodes = []
+        self.inputs, self.outputs = [], []
+        if inputs is not None or outputs is not None:
+            if inputs is None or outputs is None:
+                raise ValueError("Model: give both inputs and outputs")
+            self._init_graph(inputs, outputs)
+
+    # ---- graph -----------------------------------------------------------------------------------
+    def _init_graph(self, inputs, outputs):
+        self.inputs, self.outputs = as_list(inputs), as_list(outputs)
+        for t in self.inputs + self.outputs:
+            if not isinstance(t, KerasTensor):
+                raise TypeError(f"Model: inputs and outputs must be symbolic tensors (from Input and layer calls), "
+                                f"got {type(t).__name__}")
+        for t in self.inputs:
+            if not isinstance(t._keras_history[0], InputLayer):
+                raise ValueError(f"Model: input {t.name!r} is not the output of an Input layer")
+        self._single_output = not isinstance(outputs, (list, tuple))
+        input_ids = {id(t) for t in self.inputs}
+        nodes, seen = [], set()
+
+        def visit(t, path):
+            layer, node_index, _ = t._keras_history
+            node = layer._inbound_nodes[node_index]
+            if id(node) in seen:
+                return
+            if isinstance(layer, InputLayer) and id(t) not in input_ids:
+                raise ValueError(f"Graph disconnected: cannot obtain value for tensor {t.name!r} at layer "
+                                 f"{layer.name!r}: it is not one of the model's inputs")
+            if id(node) in path:
+                raise ValueError("Model: the layer graph has a cycle")
+            for x in node.inbound:
+                visit(x, path | {id(node)})
+            seen.add(id(node))
+            nodes.append(node)
+
+        for t in self.outputs:
+            visit(t, frozenset())
+        self._nodes = [n for n in nodes if not isinstance(n.layer, InputLayer)]
+        layers = [t._keras_history[0] for t in self.inputs]
+        for node in self._nodes:
+            if all(node.layer is not l for l in layers):
+                layers.append(node.layer)
+        names = [l.name for l in layers]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"The name {sorted(dup)[0]!r} is used {names.count(sorted(dup)[0])} times in the model. "
+                             f"All layer names should be unique.")
+        self._layers = layers
+        self._modules.clear()
+        for layer in layers:
+            self._modules[layer.name] = layer
+        self.built = True
+
+    @property
+    def layers(self):
+        return list(self._layers)
+
+    def get_layer(self, name=None, index=None):
+        if index is not None:
+            if index >= len(self.layers):
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only has "
+                                 f"{len(self.layers)} layers.")
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name}")
+
+    @property
+    def input(self):
+        return unpack(self.inputs)
+
+    @property
+    def output(self):
+        return unpack(self.outputs)
+
+    @property
+    def input_shape(self):
+        self._require_built()
+        return unpack([t.shape for t in self.inputs])
+
+    @property
+    def output_shape(self):
+        self._require_built()
+        return unpack([t.shape for t in self.outputs])
+
+    @property
+    def input_names(self):
+        return [t._keras_history[0].name for t in self.inputs]
+
+    @property
+    def output_names(self):
+        return [t._keras_history[0].name for t in self.outputs]
+
+    def _require_built(self):
+        if not self.built or not self.outputs:
+            raise ValueError("This model has not yet been built. Build the model first by calling build() or "
+                             "calling fit() with some data. Or specify input_shape or batch_input_shape in the "
+                             "first layer for automatic build.")
+
+    def compute_output_shape(self, input_shape):
+        shapes = [t.shape for t in self.outputs]
+        return shapes[0] if self._single_output else shapes
+
+    def call(self, inputs, training=None):
+        return self._run_graph(as_list(inputs), training)
+
+    def _run_graph(self, inputs, training=None):
+        """Replays the graph on internal-layout tensors; returns one tensor or a list (as the outputs)."""
+        if len(inputs) != len(self.inputs):
+            raise ValueError(f"{self.name}: expects {len(self.inputs)} input(s), got {len(inputs)}")
+        values = {id(t): x for t, x in zip(self.inputs, inputs)}
+        for node in self._nodes:
+            ins = [values[id(t)] for t in node.inbound]
+            out = node.layer._run(ins if node.list_input else ins[0], training, node.kwargs)
+            for t, o in zip(node.outputs, out if node.list_output else [out]):
+                values[id(t)] = o
+        outs = [values[id(t)] for t in self.outputs]
+        return outs[0] if self._single_output else outs
+
+    def _all_layers(self):
+        out, stack = [], list(self.layers)
+        while stack:
+            layer = stack.pop(0)
+            out.append(layer)
+            if isinstance(layer, Model):
+                stack = layer.layers + stack
+        return out
+
+    # ---- compile ---------------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, sample_weight_mode=None,
+                weighted_metrics=None, target_tensors=None, **kwargs):
+        if kwargs:
+            raise TypeError(f"compile: unexpected keyword argument(s) {', '.join(sorted(kwargs))}")
+        if loss is None:
+            raise ValueError("compile: a loss is required (e.g. loss='categorical_crossentropy')")
+        if sample_weight_mode is not None or weighted_metrics or target_tensors is not None:
+            raise NotImplementedError("compile: sample_weight_mode, weighted_metrics and target_tensors are not "
+                                      "supported by deepcore.keras")
+        self.optimizer = _optimizers.get(optimizer)
+        self.loss, self._metrics_spec, self.loss_weights = loss, metrics, loss_weights
+        self._compiled = True
+        if self.built and self.outputs:
+            self._compile_outputs()
+
+    def _compile_outputs(self):
+        names = self.output_names
+        n = len(self.outputs)
+        loss = self.loss
+        if isinstance(loss, dict):
+            missing = [k for k in loss if k not in names]
+            if missing:
+                raise ValueError(f"compile: unknown output(s) {missing} in the loss dictionary; outputs are {names}")
+            specs = [loss.get(k) for k in names]
+        elif isinstance(loss, (list, tuple)):
+            if len(loss) != n:
+                raise ValueError(f"compile: when passing a list as loss, it should have one entry per model output "
+                                 f"({n}), got {len(loss)}")
+            specs = list(loss)
+        else:
+            specs = [loss] * n
+        self._loss_fns = [_losses.get(s) for s in specs]
+        self._loss_means = [_losses.batch_mean(fn) for fn in self._loss_fns]
+        lw = self.loss_weights
+        if lw is None:
+            self._loss_weights = [1.0] * n
+        elif isinstance(lw, dict):
+            self._loss_weights = [float(lw.get(k, 1.0)) for k in names]
+        else:
+            if len(lw) != n:
+                raise ValueError(f"compile: loss_weights should have one entry per output ({n}), got {len(lw)}")
+            self._loss_weights = [float(w) for w in lw]
+        metrics = self._metrics_spec or []
+        per_output = [metrics.get(k, []) for k in names] if isinstance(metrics, dict) else [metrics] * n
+        self._metric_fns = []
+        for i, ms in enumerate(per_output):
+            resolved = [_metrics.resolve(m, self._loss_fns[i], self.outputs[i].shape) for m in as_list(ms)]
+            self._metric_fns.append(resolved)
+        self.metrics_names = ["loss"]
+        if n > 1:
+            self.metrics_names += [f"{k}_loss" for k in names]
+        for i, resolved in enumerate(self._metric_fns):
+            self.metrics_names += [(f"{names[i]}_{m}" if n > 1 else m) for m, _ in resolved]
+        self._sparse_targets = [getattr(fn, "__name__", "") == "sparse_categorical_crossentropy"
+                                for fn in self._loss_fns]
+        self._activity_layers = [l for l in self._all_layers() if l.activity_regularizer is not None]
+        self._has_weight_regularizers = any(spec.regularizer is not None
+                                            for _, spec in self._weight_entries("all"))
+
+    def _check_compiled(self):
+        if not self._compiled:
+            raise RuntimeError("You must compile your model before training/testing. Use "
+                               "`model.compile(optimizer, loss)`.")
+        if not hasattr(self, "_loss_fns"):
+            self._compile_outputs()
+
+    # ---- data ------------------------------------------------------------------------------------
+    def _maybe_build_from(self, x):
+        if self.built and self.outputs:
+            return
+        arrays = as_list(x) if not isinstance(x, dict) else list(x.values())
+        if len(arrays) != 1:
+            raise ValueError("This model has not yet been built and has several inputs")
+        self.build((None,) + tuple(_to_array(arrays[0], "x").shape[1:]))
+
+    def _prepare_inputs(self, x, what="input"):
+        if isinstance(x, dict):
+            missing = [k for k in self.input_names if k not in x]
+            if missing:
+                raise ValueError(f"No data provided for {missing}. Need data for each key in: {self.input_names}")
+            arrays = [x[k] for k in self.input_names]
+        else:
+            arrays = as_list(x) if isinstance(x, (list, tuple)) and len(self.inputs) > 1 else [x]
+        if len(arrays) != len(self.inputs):
+            raise ValueError(f"Error when checking model {what}: the list of arrays you are passing to your model is "
+                             f"not the size the model expected. Expected to see {len(self.inputs)} array(s), but "
+                             f"instead got {len(arrays)}")
+        out = []
+        for t, a, name in zip(self.inputs, arrays, self.input_names):
+            a = _to_array(a, what)
+            shape = tuple(a.shape)
+            expected = t.shape
+            if len(shape) != len(expected) or any(e is not None and e != s for e, s in zip(expected[1:], shape[1:])):
+                raise ValueError(f"Error when checking {what}: expected {name} to have shape {expected[1:]} but got "
+                                 f"array with shape {shape[1:]}")
+            out.append(to_internal(as_tensor(a)))
+        return out
+
+    def _prepare_targets(self, y):
+        if isinstance(y, dict):
+            arrays = [y[k] for k in self.output_names]
+        else:
+            arrays = as_list(y) if isinstance(y, (list, tuple)) and len(self.outputs) > 1 else [y]
+        if len(arrays) != len(self.outputs):
+            raise ValueError(f"Error when checking model target: expected {len(self.outputs)} array(s), got "
+                             f"{len(arrays)}")
+        out = []
+        for i, a in enumerate(arrays):
+            a = _to_array(a, "target")
+            if self._sparse_targets[i]:
+                t = a if isinstance(a, Tensor) else Tensor(np.ascontiguousarray(np.asarray(a).astype(np.int64)))
+                out.append(t if t.dtype.name == "int64" else t.long())
+            else:
+                out.append(as_tensor(a))
+        return out
+
+    @staticmethod
+    def _check_lengths(xs, ys=()):
+        lengths = {int(t.shape[0]) for t in list(xs) + list(ys)}
+        if len(lengths) > 1:
+            raise ValueError(f"All input and target arrays should have the same number of samples; got "
+                             f"{sorted(lengths)}")
+        return lengths.pop() if lengths else 0
+
+    # ---- steps -----------------------------------------------------------------------------------
+    def _losses_and_metrics(self, outs, ys, with_metrics=True):
+        """(total loss tensor, [python floats in metrics_names order except the first])."""
+        outs = outs if isinstance(outs, list) else [outs]
+        per_output, total = [], None
+        for i, (o, y) in enumerate(zip(outs, ys)):
+            loss = self._loss_means[i](y, to_keras(o))
+            per_output.append(loss)
+            weighted = loss if self._loss_weights[i] == 1.0 else loss * self._loss_weights[i]
+            total = weighted if total is None else total + weighted
+        if self._has_weight_regularizers:
+            penalty = self._regularization_penalty()
+            if penalty is not None:
+                total = total + penalty
+        for layer in self._activity_layers:
+            for p in layer._activity_penalties:
+                total = total + p
+        values = []
+        if len(outs) > 1:
+            values += [l.item() for l in per_output]
+        if with_metrics:
+            with no_grad():
+                for i, resolved in enumerate(self._metric_fns):
+                    if resolved:
+                        o = to_keras(outs[i].detach())
+                        values += [float(fn(ys[i], o).mean().item()) for _, fn in resolved]
+        return total, values
+
+    def _bind_optimizer(self):
+        self.optimizer._bind(self.trainable_weights)
+
+    def _train_batch(self, xs, ys):
+        outs = self._run_graph(xs)
+        total, values = self._losses_and_metrics(outs, ys)
+        self.optimizer.zero_grad()
+        total.backward()
+        self.optimizer.step()
+        return [total.item()] + values
+
+    def _test_loop(self, xs, ys, batch_size, progress=None):
+        n = self._check_lengths(xs, ys)
+        sums, seen = None, 0
+        self.eval()
+        with no_grad():
+            for step, start in enumerate(range(0, n, batch_size)):
+                stop = min(start + batch_size, n)
+                bx, by = [x[start:stop] for x in xs], [y[start:stop] for y in ys]
+                total, values = self._losses_and_metrics(self._run_graph(bx), by)
+                row = np.array([total.item()] + values, dtype=np.float64) * (stop - start)
+                sums = row if sums is None else sums + row
+                seen += stop - start
+                if progress is not None:
+                    progress(step + 1, stop)
+        if seen == 0:
+            raise ValueError("evaluate: no samples given")
+        return [float(v) for v in sums / seen]
+
+    # ---- public training API -----------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, **kwargs):
+        if "nb_epoch" in kwargs:
+            epochs = kwargs.pop("nb_epoch")
+        if kwargs:
+            raise TypeError(f"fit: unexpected keyword argument(s) {', '.join(sorted(kwargs))}")
+        if class_weight is not None or sample_weight is not None or steps_per_epoch is not None:
+            raise NotImplementedError("fit: class_weight, sample_weight and steps_per_epoch are not supported by "
+                                      "deepcore.keras")
+        if x is None or y is None:
+            raise ValueError("fit: x and y are required")
+        batch_size = 32 if batch_size is None else int(batch_size)
+        if batch_size < 1:
+            raise ValueError(f"fit: batch_size must be positive, got {batch_size}")
+        self._maybe_build_from(x)
+        self._check_compiled()
+        val_x = val_y = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
+                raise ValueError("fit: validation_data should be a tuple (val_x, val_y) or (val_x, val_y, "
+                                 "val_sample_weights)")
+            if len(validation_data) == 3 and validation_data[2] is not None:
+                raise NotImplementedError("fit: validation sample weights are not supported")
+            val_x = self._prepare_inputs(validation_data[0])
+            val_y = self._prepare_targets(validation_data[1])
+        elif validation_split and 0.0 < validation_split < 1.0:
+            xa = [_to_array(a, "input") for a in (as_list(x) if len(self.inputs) > 1 else [x])]
+            ya = [_to_array(a, "target") for a in (as_list(y) if len(self.outputs) > 1 else [y])]
+            split_at = int(int(xa[0].shape[0]) * (1.0 - validation_split))
+            val_x = self._prepare_inputs(unpack([a[split_at:] for a in xa]) if len(xa) > 1 else xa[0][split_at:])
+            val_y = self._prepare_targets(unpack([a[split_at:] for a in ya]) if len(ya) > 1 else ya[0][split_at:])
+            x = unpack([a[:split_at] for a in xa]) if len(xa) > 1 else xa[0][:split_at]
+            y = unpack([a[:split_at] for a in ya]) if len(ya) > 1 else ya[0][:split_at]
+        elif validation_split:
+            raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
+        xs, ys = self._prepare_inputs(x), self._prepare_targets(y)
+        n = self._check_lengths(xs, ys)
+        if n == 0:
+            raise ValueError("fit: no training samples")
+        do_validation = val_x is not None
+        if do_validation:
+            self._check_lengths(val_x, val_y)
+        steps = -(-n // batch_size)
+        self._bind_optimizer()
+        names = list(self.metrics_names)
+        cbks = _callbacks.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+                                       verbose=verbose, epochs=epochs, steps=steps, samples=n,
+                                       batch_size=batch_size, do_validation=do_validation,
+                                       metrics=names + (["val_" + m for m in names] if do_validation else []))
+        self.stop_training = False
+        cbks.on_train_begin()
+        try:
+            for epoch in range(initial_epoch, epochs):
+                cbks.on_epoch_begin(epoch)
+                self.train()
+                order = np.random.permutation(n) if shuffle else None
+                sums, seen = [0.0] * len(names), 0
+                for step, start in enumerate(range(0, n, batch_size)):
+                    stop = min(start + batch_size, n)
+                    size = stop - start
+                    cbks.on_train_batch_begin(step, {"batch": step, "size": size})
+                    if order is None:
+                        bx, by = [t[start:stop] for t in xs], [t[start:stop] for t in ys]
+                    else:
+                        index = Tensor(np.ascontiguousarray(order[start:stop]))
+                        bx = [index_select(t, 0, index) for t in xs]
+                        by = [index_select(t, 0, index) for t in ys]
+                    values = self._train_batch(bx, by)
+                    logs = {"batch": step, "size": size}
+                    logs.update(zip(names, values))
+                    for i, v in enumerate(values):
+                        sums[i] += v * size
+                    seen += size
+                    cbks.on_train_batch_end(step, logs)
+                    if self.stop_training:
+                        break
+                epoch_logs = {k: s / max(seen, 1) for k, s in zip(names, sums)}
+                if do_validation:
+                    val = self._test_loop(val_x, val_y, batch_size)
+                    epoch_logs.update({"val_" + k: v for k, v in zip(names, val)})
+                self.eval()
+                cbks.on_epoch_end(epoch, epoch_logs)
+                if self.stop_training:
+                    break
+        finally:
+            self.eval()
+        cbks.on_train_end()
+        history = cbks.history
+        self.history = history
+        return history
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None, callbacks=None):
+        if sample_weight is not None or steps is not None:
+            raise NotImplementedError("evaluate: sample_weight and steps are not supported by deepcore.keras")
+        batch_size = 32 if batch_size is None else int(batch_size)
+        self._maybe_build_from(x)
+        self._check_compiled()
+        xs, ys = self._prepare_inputs(x), self._prepare_targets(y)
+        progress = None
+        if verbose:
+            n = self._check_lengths(xs, ys)
+            bar = _progbar(-(-n // batch_size), verbose)
+            progress = (lambda step, seen: bar.update(step)) if bar is not None else None
+        result = self._test_loop(xs, ys, batch_size, progress)
+        return result[0] if len(result) == 1 else result
+
+    def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
+        batch_size = 32 if batch_size is None else int(batch_size)
+        self._maybe_build_from(x)
+        xs = self._prepare_inputs(x)
+        n = self._check_lengths(xs)
+        self.eval()
+        chunks = None
+        bar = _progbar(-(-n // batch_size), verbose) if verbose else None
+        with no_grad():
+            for step, start in enumerate(range(0, n, batch_size)):
+                outs = self._run_graph([t[start:start + batch_size] for t in xs])
+                outs = outs if isinstance(outs, list) else [outs]
+                if chunks is None:
+                    chunks = [[] for _ in outs]
+                for c, o in zip(chunks, outs):
+                    c.append(to_keras(o))
+                if bar is not None:
+                    bar.update(step + 1)
+        if chunks is None:
+            return [np.zeros((0,) + t.shape[1:], np.float32) for t in self.outputs] if not self._single_output \
+                else np.zeros((0,) + tuple(self.outputs[0].shape[1:]), np.float32)
+        arrays = [(cat(c, 0) if len(c) > 1 else c[0]).numpy() for c in chunks]
+        return arrays[0] if self._single_output else arrays
+
+    def predict_on_batch(self, x):
+        return self.predict(x, batch_size=max(1, len(as_list(x)[0]) if not isinstance(x, dict) else 1 << 30))
+
+    def predict_classes(self, x, batch_size=32, verbose=0):
+        proba = self.predict(x, batch_size=batch_size, verbose=verbose)
+        return proba.argmax(axis=-1) if proba.shape[-1] > 1 else (proba > 0.5).astype("int32")
+
+    def predict_proba(self, x, batch_size=32, verbose=0):
+        return self.predict(x, batch_size=batch_size, verbose=verbose)
+
+    def train_on_batch(self, x, y, sample_weight=None, class_weight=None):
+        if sample_weight is not None or class_weight is not None:
+            raise NotImplementedError("train_on_batch: sample_weight and class_weight are not supported")
+        self._maybe_build_from(x)
+        self._check_compiled()
+        xs, ys = self._prepare_inputs(x), self._prepare_targets(y)
+        self._check_lengths(xs, ys)
+        self._bind_optimizer()
+        self.train()
+        try:
+            values = self._train_batch(xs, ys)
+        finally:
+            self.eval()
+        return values[0] if len(values) == 1 else values
+
+    def test_on_batch(self, x, y, sample_weight=None):
+        self._maybe_build_from(x)
+        self._check_compiled()
+        xs, ys = self._prepare_inputs(x), self._prepare_targets(y)
+        n = self._check_lengths(xs, ys)
+        result = self._test_loop(xs, ys, max(n, 1))
+        return result[0] if len(result) == 1 else result
+
+    # ---- summary ---------------------------------------------------------------------------------
+    def _sequential_like(self):
+        if len(self.inputs) != 1 or len(self.outputs) != 1:
+            return False
+        consumers = {}
+        for node in self._nodes:
+            if len(node.inbound) > 1:
+                return False
+            for t in node.inbound:
+                consumers[id(t)] = consumers.get(id(t), 0) + 1
+        return all(c <= 1 for c in consumers.values())
+
+    def _layer_nodes(self, layer):
+        ids = {id(n) for n in self._nodes}
+        return [n for n in layer._inbound_nodes if id(n) in ids or isinstance(layer, InputLayer)]
+
+    def summary(self, line_length=None, positions=None, print_fn=None):
+        """Prints Keras' layer table: name (type), output shape, parameter count, and the totals."""
+        self._require_built()
+        print_fn = print_fn or print
+        sequential_like = isinstance(self, Sequential) or self._sequential_like()
+        if sequential_like:
+            line_length = line_length or 65
+            positions = positions or [.45, .85, 1.]
+            header = ["Layer (type)", "Output Shape", "Param #"]
+        else:
+            line_length = line_length or 98
+            positions = positions or [.33, .55, .67, 1.]
+            header = ["Layer (type)", "Output Shape", "Param #", "Connected to"]
+        if positions[-1] <= 1:
+            positions = [int(line_length * p) for p in positions]
+
+        def row(fields):
+            line = ""
+            for i, field in enumerate(fields):
+                if i > 0:
+                    line = line[:-1] + " "
+                line += str(field)
+                line = line[:positions[i]]
+                line += " " * (positions[i] - len(line))
+            print_fn(line.rstrip() if False else line)
+
+        print_fn(f'Model: "{self.name}"')
+        print_fn("_" * line_length)
+        row(header)
+        print_fn("=" * line_length)
+        layers = self.layers
+        for i, layer in enumerate(layers):
+            nodes = self._layer_nodes(layer)
+            shapes = {tuple(t.shape for t in n.outputs) for n in nodes}
+            if len(shapes) == 1:
+                out_shape = unpack(list(next(iter(shapes))))
+            else:
+                out_shape = "multiple"
+            params = layer.count_params() if layer.built else 0
+            name = f"{layer.name} ({type(layer).__name__})"
+            if sequential_like:
+                row([name, out_shape, params])
+            else:
+                connections = []
+                for n in nodes:
+                    for t in n.inbound:
+                        src, ni, ti = t._keras_history
+                        connections.append(f"{src.name}[{ni}][{ti}]")
+                row([name, out_shape, params, connections[0] if connections else ""])
+                for extra in connections[1:]:
+                    row(["", "", "", extra])
+            print_fn(("=" if i == len(layers) - 1 else "_") * line_length)
+        trainable = int(sum(int(np.prod(w.shape)) for w in self.trainable_weights))
+        non_trainable = int(sum(int(np.prod(w.shape)) for w in self.non_trainable_weights))
+        print_fn(f"Total params: {trainable + non_trainable:,}")
+        print_fn(f"Trainable params: {trainable:,}")
+        print_fn(f"Non-trainable params: {non_trainable:,}")
+        print_fn("_" * line_length)
+
+    # ---- config ----------------------------------------------------------------------------------
+    def get_config(self):
+        self._require_built()
+        node_index = {}  # id(node) -> index among the layer's nodes in this model
+        for layer in self.layers:
+            for i, n in enumerate(self._layer_nodes(layer)):
+                node_index[id(n)] = i
+
+        def ref(t):
+            layer, ni, ti = t._keras_history
+            return [layer.name, node_index[id(layer._inbound_nodes[ni])], ti]
+
+        layer_configs = []
+        for layer in self.layers:
+            inbound = []
+            if not isinstance(layer, InputLayer):
+                for n in self._layer_nodes(layer):
+                    inbound.append([ref(t) + [n.kwargs] for t in n.inbound])
+            layer_configs.append({"name": layer.name, "class_name": type(layer).__name__,
+                                  "config": layer.get_config(), "inbound_nodes": inbound})
+        return {"name": self.name, "layers": layer_configs, "input_layers": [ref(t) for t in self.inputs],
+                "output_layers": [ref(t) for t in self.outputs]}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        layers, outputs_of = {}, {}
+        pending = []
+        for lc in config["layers"]:
+            layer = deserialize_layer(lc, custom_objects)
+            layers[lc["name"]] = layer
+            if isinstance(layer, InputLayer):
+                outputs_of[lc["name"]] = [layer._inbound_nodes[0].outputs]
+            else:
+                outputs_of[lc["name"]] = []
+                pending.append((layer, list(lc.get("inbound_nodes", []))))
+        while any(nodes for _, nodes in pending):
+            progressed = False
+            for layer, nodes in pending:
+                while nodes:
+                    data = nodes[0]
+                    try:
+                        ins = [outputs_of[name][ni][ti] for name, ni, ti, *_ in data]
+                    except (IndexError, KeyError):
+                        break
+                    kwargs = data[0][3] if data and len(data[0]) > 3 else {}
+                    out = layer(ins if len(ins) > 1 else ins[0], **(kwargs or {}))
+                    outputs_of[layer.name].append(as_list(out))
+                    nodes.pop(0)
+                    progressed = True
+            if not progressed:
+                raise ValueError("model config: the layer graph cannot be rebuilt (an inbound node refers to a layer "
+                                 "or node that never appears)")
+
+        def pick(refs):
+            return [outputs_of[name][ni][ti] for name, ni, ti in refs]
+        ins, outs = pick(config["input_layers"]), pick(config["output_layers"])
+        return cls(inputs=ins if len(ins) > 1 else ins[0], outputs=outs if len(outs) > 1 else outs[0],
+                   name=config.get("name"))
+
+    def to_json(self, **kwargs):
+        return json.dumps({"class_name": type(self).__name__, "config": self.get_config(),
+                           "keras_version": _VERSION, "backend": "deepcore"}, **kwargs)
+
+    # ---- weights and files -----------------------------------------------------------------------
+    def _named_weight_tensors(self):
+        """[(layer, [(key, spec, owner)])] for each layer with weights, in model.layers order."""
+        out = []
+        for layer in self.layers:
+            entries = []
+            for owner, spec in layer._weight_entries("all"):
+                key = f"{layer.name}/{spec.name}" if owner is layer else f"{layer.name}/{owner.name}/{spec.name}"
+                entries.append((key, spec, owner))
+            if entries:
+                out.append((layer, entries))
+        return out
+
+    def _weights_payload(self):
+        tensors, names = {}, []
+        for layer, entries in self._named_weight_tensors():
+            keys = []
+            for key, spec, owner in entries:
+                t = owner._weight(spec).detach()
+                tensors[key] = (spec.to_keras(t) if spec.to_keras else t).contiguous()
+                keys.append(key)
+            names.append([layer.name, keys])
+        return tensors, {_WEIGHTS_KEY: json.dumps(names)}
+
+    def save_weights(self, filepath, overwrite=True, save_format=None):
+        """All weights to a safetensors file (tensors named 'layer/weight', Keras layouts)."""
+        self._require_built()
+        tensors, meta = self._weights_payload()
+        _io.save(tensors, filepath, metadata=meta)
+
+    def load_weights(self, filepath, by_name=False, skip_mismatch=False):
+        """Loads weights saved by save_weights or save: by layer order (Keras' default; layer names may differ),
+        or by layer name (by_name=True). A file that does not fit the model raises ValueError."""
+        self._require_built()
+        tensors = _io.load(filepath)
+        meta = _io.load_metadata(filepath)
+        self._assign_weights(filepath, tensors, meta, by_name, skip_mismatch)
+
+    def _assign_weights(self, filepath, tensors, meta, by_name=False, skip_mismatch=False):
+        try:
+            saved = json.loads(meta[_WEIGHTS_KEY]) if _WEIGHTS_KEY in meta else None
+        except json.JSONDecodeError as e:
+            raise ValueError(f"load_weights: {filepath!r} has a damaged layer list ({e})") from None
+        if saved is None:  # a plain safetensors file: group 'layer/weight' keys in file order
+            saved, index = [], {}
+            for key in tensors:
+                layer_name = key.split("/", 1)[0]
+                if layer_name not in index:
+                    index[layer_name] = len(saved)
+                    saved.append([layer_name, []])
+                saved[index[layer_name]][1].append(key)
+        mine = self._named_weight_tensors()
+        if by_name:
+            by = {name: keys for name, keys in saved}
+            pairs = [(layer, entries, by[layer.name]) for layer, entries in mine if layer.name in by]
+        else:
+            if len(saved) != len(mine):
+                raise ValueError(f"You are trying to load a weight file containing {len(saved)} layers into a model "
+                                 f"with {len(mine)} layers ({filepath!r}).")
+            pairs = [(layer, entries, keys) for (layer, entries), (_, keys) in zip(mine, saved)]
+        for layer, entries, keys in pairs:
+            if len(keys) != len(entries):
+                if skip_mismatch:
+                    continue
+                raise ValueError(f"Layer {layer.name!r} expects {len(entries)} weights, but the saved weights have "
+                                 f"{len(keys)} elements ({filepath!r}).")
+            missing = [k for k in keys if k not in tensors]
+            if missing:
+                raise ValueError(f"load_weights: {filepath!r} lists weights {missing} that it does not contain")
+            try:
+                layer.set_weights([tensors[k] for k in keys])
+            except ValueError:
+                if not skip_mismatch:
+                    raise
+
+    def save(self, filepath, overwrite=True, include_optimizer=True):
+        """Architecture + weights (+ compile settings) in one safetensors file; load with load_model."""
+        self._require_built()
+        tensors, meta = self._weights_payload()
+        meta[_CONFIG_KEY] = json.dumps({"class_name": type(self).__name__, "config": self.get_config(),
+                                        "keras_version": _VERSION, "backend": "deepcore"})
+        if self._compiled and include_optimizer:
+            training = {"optimizer_config": _optimizers.serialize(self.optimizer),
+                        "loss": _serialize_loss(self.loss), "metrics": _serialize_metrics(self._metrics_spec),
+                        "loss_weights": self.loss_weights}
+            meta[_TRAINING_KEY] = json.dumps(training)
+        _io.save(tensors, filepath, metadata=meta)
+
+
+def _serialize_loss(loss):
+    if isinstance(loss, dict):
+        return {k: _serialize_loss(v) for k, v in loss.items()}
+    if isinstance(loss, (list, tuple)):
+        return [_serialize_loss(v) for v in loss]
+    return loss if isinstance(loss, str) else getattr(loss, "__name__", str(loss))
+
+
+def _serialize_metrics(metrics):
+    if metrics is None:
+        return None
+    if isinstance(metrics, dict):
+        return {k: _serialize_metrics(v) for k, v in metrics.items()}
+    return [m if isinstance(m, str) else getattr(m, "__name__", str(m)) for m in as_list(metrics)]
+
+
+class Sequential(Model):
+    """A linear stack of layers: ``Sequential([Dense(...), ...])`` or ``model.add(layer)``."""
+
+    def __init__(self, layers=None, name=None):
+        super().__init__(name=name or unique_name("sequential"))
+        self._stack = []
+        self._stack_outputs = []
+        object.__setattr__(self, "_input_layer", None)  # not a submodule: _set_graph registers
+        self.built = False
+        for layer in layers or []:
+            self.add(layer)
+
+    @property
+    def layers(self):
+        return list(self._stack)
+
+    def add(self, layer):
+        if isinstance(layer, KerasTensor):
+            layer = layer._keras_history[0]
+        if not isinstance(layer, Layer):
+            raise TypeError(f"The added layer must be an instance of class Layer. Found: {layer!r}")
+        if any(l is layer for l in self._stack):
+            raise ValueError(f"Sequential: layer {layer.name!r} is already in the model")
+        if isinstance(layer, InputLayer):
+            if self._stack or self._input_layer is not None:
+                raise ValueError("Sequential: an InputLayer can only be the first layer")
+            object.__setattr__(self, "_input_layer", layer)
+            self._set_graph()
+            return
+        self._stack.append(layer)
+        if self._input_layer is None and len(self._stack) == 1:
+            shape = layer._batch_input_shape
+            if shape is None and isinstance(layer, Model) and layer.outputs:
+                shape = layer.inputs[0].shape
+            if shape is not None:
+                object.__setattr__(self, "_input_layer", InputLayer(batch_input_shape=shape, name=layer.name + "_input"))
+        if self._input_layer is not None:
+            prev = self._stack_outputs[-1] if self._stack_outputs else self._input_layer._inbound_nodes[0].outputs[0]
+            out = layer(prev)
+            if isinstance(out, list):
+                raise ValueError("All layers in a Sequential model should have a single output tensor.")
+            self._stack_outputs.append(out)
+            self._set_graph()
+        else:
+            self._register()
+
+    def pop(self):
+        if not self._stack:
+            raise TypeError("There are no layers in the model.")
+        self._stack.pop()
+        if self._stack_outputs:
+            self._stack_outputs.pop()
+        self._set_graph()
+
+    def _register(self):
+        self._modules.clear()
+        for layer in self._stack:
+            self._modules[layer.name] = layer
+
+    def _set_graph(self):
+        if self._input_layer is None or not self._stack_outputs:
+            self._register()
+            self.inputs, self.outputs, self._nodes = [], [], []
+            self.built = False
+            return
+        self._init_graph(self._input_layer._inbound_nodes[0].outputs[0], self._stack_outputs[-1])
+        self._layers = [self._input_layer] + self._stack
+        self._register()
+        if self._compiled and hasattr(self, "_loss_fns"):
+            del self._loss_fns
+
+    def build(self, input_shape=None):
+        if self.built and self.outputs:
+            return
+        if input_shape is None:
+            raise ValueError("You must provide an `input_shape` argument.")
+        if self._input_layer is None:
+            first = self._stack[0].name if self._stack else "sequential"
+            object.__setattr__(self, "_input_layer", InputLayer(batch_input_shape=tuple(input_shape),
+                                                                name=first + "_input"))
+        x = self._input_layer._inbound_nodes[0].outputs[0]
+        self._stack_outputs = []
+        for layer in self._stack:
+            x = layer(x)
+            self._stack_outputs.append(x)
+        self._set_graph()
+
+    def _layer_nodes(self, layer):
+        ids = {id(n) for n in self._nodes}
+        return [n for n in layer._inbound_nodes if id(n) in ids]
+
+    def get_config(self):
+        configs = []
+        for i, layer in enumerate(self._stack):
+            c = layer.get_config()
+            if i == 0 and self._input_layer is not None and not isinstance(layer, Model):
+                c = dict(c, batch_input_shape=list(self._input_layer._batch_input_shape))
+            configs.append({"class_name": type(layer).__name__, "config": c})
+        return {"name": self.name, "layers": configs}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        if isinstance(config, list):  # Keras < 2.2.3 stored just the list
+            config = {"layers": config}
+        model = cls(name=config.get("name"))
+        for lc in config["layers"]:
+            model.add(deserialize_layer(lc, custom_objects))
+        return model
+
+
+def _progbar(target, verbose):
+    Progbar = getattr(__import__("deepcore.keras.utils", fromlist=["Progbar"]), "Progbar", None)
+    return Progbar(target=target, verbose=verbose) if Progbar is not None else None
+
+
+def deserialize_layer(config, custom_objects=None):
+    """A layer (or model) from {'class_name', 'config'}; custom classes come from custom_objects."""
+    name = config["class_name"]
+    custom_objects = dict(_common._custom_scope, **(custom_objects or {}))
+    cls = custom_objects.get(name) or _BUILTIN_LAYERS.get(name) or {"Sequential": Sequential, "Model": Model}.get(name)
+    if cls is None:
+        raise ValueError(f"Unknown layer: {name}. A custom layer must be passed in custom_objects={{'{name}': "
+                         f"{name}}}")
+    from_config = cls.from_config
+    import inspect
+    if "custom_objects" in inspect.signature(from_config).parameters:
+        return from_config(config["config"], custom_objects=custom_objects)
+    return from_config(config["config"])
+
+
+def model_from_config(config, custom_objects=None):
+    old = dict(_common._custom_scope)
+    _common._custom_scope.update(custom_objects or {})
+    try:
+        return deserialize_layer(config, custom_objects)
+    finally:
+        _common._custom_scope.clear()
+        _common._custom_scope.update(old)
+
+
+def model_from_json(json_string, custom_objects=None):
+    return model_from_config(json.loads(json_string), custom_objects)
+
+
+def load_model(filepath, custom_objects=None, compile=True):
+    """Rebuilds a model saved by model.save: architecture, weights and (compile=True) the compile settings.
+    Custom layers, activations, losses and Lambda functions are looked up in custom_objects."""
+    meta = _io.load_metadata(filepath)
+    if _CONFIG_KEY not in meta:
+        raise ValueError(f"load_model: {filepath!r} holds no model configuration (is it a weights file from "
+                         f"save_weights? Build the model in code and call model.load_weights)")
+    tensors = _io.load(filepath)  # validates the whole file: a truncated or corrupt one raises here
+    try:
+        config = json.loads(meta[_CONFIG_KEY])
+    except json.JSONDecodeError as e:
+        raise ValueError(f"load_model: {filepath!r} has a damaged model configuration ({e})") from None
+    model = model_from_config(config, custom_objects)
+    model._assign_weights(filepath, tensors, meta)
+    if compile and _TRAINING_KEY in meta:
+        training = json.loads(meta[_TRAINING_KEY])
+        old = dict(_common._custom_scope)
+        _common._custom_scope.update(custom_objects or {})
+        try:
+            model.compile(optimizer=_optimizers.get(training["optimizer_config"], custom_objects),
+                          loss=training["loss"], metrics=training.get("metrics"),
+                          loss_weights=training.get("loss_weights"))
+            if model.built:
+                model._compile_outputs()
+        finally:
+            _common._custom_scope.clear()
+            _common._custom_scope.update(old)
+    return model
