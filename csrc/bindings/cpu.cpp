@@ -11,6 +11,7 @@
 #include "cpu/activation.h"
 #include "cpu/elementwise.h"
 #include "cpu/gemm.h"
+#include "cpu/linear.h"
 #include "cpu/memory.h"
 #include "cpu/random.h"
 #include "cpu/reduce.h"
@@ -189,6 +190,8 @@ PYBIND11_MODULE(_C, m) {
 
   m.def("matmul", &cpu::matmul, py::arg("a"), py::arg("b"), Release());
   m.def("gemm_kernel_name", &cpu::gemm_kernel_name);
+  m.def("linear_forward", &cpu::linear_forward, py::arg("x"), py::arg("weight"), py::arg("bias") = py::none(),
+        py::arg("relu") = false, Release());
   m.def("vec_math_name", []() { return cpu::vec::kernels<float>().isa; });
 
   m.def("leaky_relu", &cpu::leaky_relu, py::arg("x"), py::arg("slope"), Release());

@@ -18,6 +18,7 @@ from ..ops.normalization import BatchNormTrain as _BatchNormTrain
 from ..ops.shape import flatten as _flatten
 from ..autograd import no_grad
 from ..tensor import Tensor
+from ..ops.linear import linear as _fused_linear
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -35,9 +36,8 @@ def linear(input, weight, bias=None):
     if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
         raise ValueError(f"linear: input of shape {tuple(input.shape)} does not fit a weight of shape "
                          f"{tuple(weight.shape)} (the last input dimension must be {weight.shape[-1]})")
-    # weight.t() is a strided view: the GEMM reads it transposed, no copy.
-    out = input.mm(weight.t()) if input.ndim == 2 else input.matmul(weight.t())
-    return out + bias if bias is not None else out
+    # One native call: bias fused into the GEMM, which reads weight transposed (no copy).
+    return _fused_linear(input, weight, bias)
 
 
 def _pair(v, name, op):

@@ -3,6 +3,7 @@ defaults), on deepcore.nn.functional."""
 import numpy as np
 
 from ...nn import functional as F
+from ...ops.linear import linear as fused_linear
 from .. import activations, initializers, regularizers
 from .._common import serialize, to_internal, to_keras
 from .base import Layer
@@ -54,7 +55,11 @@ class Dense(Layer):
         if x.shape[-1] != self.kernel.shape[0]:
             raise ValueError(f"{self.name}: expected inputs with last dimension {self.kernel.shape[0]}, got shape "
                              f"{tuple(x.shape)}")
-        out = F.linear(x, self.kernel.t(), self.bias)  # kernel.t() is a view: the GEMM reads kernel directly
+        # kernel.t() is a view: the GEMM reads kernel directly. ReLU is fused into the same native call.
+        if self.activation is activations.relu:
+            out = fused_linear(x, self.kernel.t(), self.bias, relu=True)
+            return to_internal(out) if four else out
+        out = F.linear(x, self.kernel.t(), self.bias)
         out = to_internal(out) if four else out
         return activate(self.activation, out)
 
