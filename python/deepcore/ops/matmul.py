@@ -25,28 +25,32 @@ class Matmul(Function):
 
 
 def _check(op, a, b):
+    # Cached fields only (_dtype, _backend, _data.shape): this runs on every matmul.
     for name, t in (("first", a), ("second", b)):
         if not isinstance(t, Tensor):
             raise TypeError(f"{op}: the {name} operand must be a Tensor, got {type(t).__name__}")
-        if not t.dtype.is_floating_point:
-            raise TypeError(f"{op}: expected float32 or float64 tensors, got {t.dtype.name} for the {name} operand")
-    if a.dtype is not b.dtype:
-        raise TypeError(f"{op}: operands have different dtypes {a.dtype.name} and {b.dtype.name}")
-    if a.device != b.device:
+        if not t._dtype.is_floating_point:
+            raise TypeError(f"{op}: expected float32 or float64 tensors, got {t._dtype.name} for the {name} operand")
+    if a._dtype is not b._dtype:
+        raise TypeError(f"{op}: operands have different dtypes {a._dtype.name} and {b._dtype.name}")
+    if a._backend is not b._backend or (a._backend.name != "cpu" and a.device != b.device):
         raise ValueError(f"{op}: expected both operands on the same device, got {a.device} and {b.device}")
-    if a.ndim == 0 or b.ndim == 0:
+    if not a._data.ndim or not b._data.ndim:
         raise ValueError(f"{op}: both operands need at least one dimension, got shapes "
                          f"{tuple(a.shape)} and {tuple(b.shape)}")
 
 
 def matmul(a, b):
     _check("matmul", a, b)
-    ka = a.shape[-1]
-    kb = b.shape[-2] if b.ndim >= 2 else b.shape[0]
+    sa, sb = a._data.shape, b._data.shape
+    ka = sa[-1]
+    kb = sb[-2] if len(sb) >= 2 else sb[0]
     if ka != kb:
         raise ValueError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} are not aligned: "
                          f"{ka} (last dim of the first) != {kb} ({'second-to-last' if b.ndim >= 2 else 'only'} "
                          f"dim of the second)")
+    if len(sa) >= 2 and len(sb) >= 2:
+        return Matmul.apply(a, b)
     # 1-D operands become matrices and the extra dimension is dropped afterwards (NumPy rules).
     a2 = a.unsqueeze(0) if a.ndim == 1 else a
     b2 = b.unsqueeze(-1) if b.ndim == 1 else b
@@ -60,9 +64,10 @@ def matmul(a, b):
 
 def mm(a, b):
     _check("mm", a, b)
-    if a.ndim != 2 or b.ndim != 2:
+    sa, sb = a._data.shape, b._data.shape
+    if len(sa) != 2 or len(sb) != 2:
         raise ValueError(f"mm: expected 2-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
-    if a.shape[1] != b.shape[0]:
+    if sa[1] != sb[0]:
         raise ValueError(f"mm: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
                          f"({a.shape[1]} != {b.shape[0]})")
     return Matmul.apply(a, b)
