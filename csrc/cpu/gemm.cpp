@@ -15,6 +15,7 @@
 #include "cpu/gemm.h"
 
 #include <algorithm>
+#include <new>
 #include <cstdlib>
 
 #include "common/cpu_features.h"
@@ -161,6 +162,37 @@ void validate(const char* op, bool trans_a, bool trans_b, int64_t M, int64_t N, 
   DC_CHECK(ldc >= std::max<int64_t>(1, N), op << ": ldc=" << ldc << " is smaller than a row of C (" << N << ")");
 }
 
+// C at most this wide with a transposed A goes through the kernel's no-packing path.
+constexpr int64_t kNarrowN = 16;
+// Rows of C per task of that path: its C^T scratch (kNarrowN x this) stays in L2.
+constexpr int64_t kNarrowRows = 512;
+
+template <class T>
+void narrow_trans_a(const KernelSpec<T>& ks, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
+                    const T* B, int64_t ldb, T beta, T* C, int64_t ldc, int max_threads) {
+  // Threads only when each gets real work (about 0.25 MFLOP, as in plan_threads).
+  const bool threaded = max_threads > 1 && 2 * M * N * K >= (int64_t(1) << 19);
+  const int64_t rows_per_task =
+      threaded ? std::min(kNarrowRows, (M + max_threads - 1) / max_threads + 15) / 16 * 16 : kNarrowRows;
+  const int64_t tasks = (M + rows_per_task - 1) / rows_per_task;
+  // One scratch block for all tasks, taken before any thread starts (a failed
+  // allocation must throw here, not inside the parallel region).
+  thread_local Workspace scratch;
+  T* ct = scratch.get<T>(N * M);
+  if (!ct) throw std::bad_alloc();
+  auto run = [&](int64_t t) {
+    const int64_t i0 = t * rows_per_task, rows = std::min(rows_per_task, M - i0);
+    ks.narrow_trans_a(rows, N, K, alpha, A + i0, lda, B, ldb, beta, C + i0 * ldc, ldc, ct + N * i0);
+  };
+  if (!threaded || tasks == 1) {
+    for (int64_t t = 0; t < tasks; ++t) run(t);
+    return;
+  }
+  parallel_for(tasks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) run(t);
+  });
+}
+
 // Arguments already validated. max_threads == 1 keeps everything on the caller's thread.
 template <class T>
 void gemm_impl(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
@@ -171,6 +203,10 @@ void gemm_impl(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T al
     return;
   }
   const KernelSpec<T> ks = kernel_for<T>(cpu_isa(), N);
+  if (trans_a && N <= kNarrowN) {
+    narrow_trans_a(ks, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, max_threads);
+    return;
+  }
   const View<T> a = trans_a ? View<T>{A, 1, lda} : View<T>{A, lda, 1};
   const View<T> b = trans_b ? View<T>{B, 1, ldb} : View<T>{B, ldb, 1};
   const ThreadGrid grid = plan_threads(M, N, K, ks.mr, ks.nr, max_threads);

@@ -163,12 +163,13 @@ void pack_f32(const float* src, int64_t line_stride, int64_t k_stride, int64_t l
 // 6 x 16: 12 accumulators, two B vectors and a broadcast fill the 16 ymm
 // registers. kc = 256 keeps a B sliver (16 KiB) in L1, mc = 128 an A block in L2.
 KernelSpec<float> avx2_kernel_f32(int64_t /*n*/) {
-  return {"avx2 6x16", 6, 16, 256, 128, 2048, &kernel<F32, 6, 2>, &pack_f32<6>, &pack_f32<16>};
+  return {"avx2 6x16", 6, 16, 256, 128, 2048, &kernel<F32, 6, 2>, &pack_f32<6>, &pack_f32<16>,
+          &narrow_trans_a_generic<float>};
 }
 
 KernelSpec<double> avx2_kernel_f64(int64_t /*n*/) {
   return {"avx2 6x8 f64", 6, 8, 256, 96, 2048, &kernel<F64, 6, 2>, &pack_slivers_generic<double, 6>,
-          &pack_slivers_generic<double, 8>};
+          &pack_slivers_generic<double, 8>, &narrow_trans_a_generic<double>};
 }
 
 }  // namespace deepcore::cpu::gemm_detail

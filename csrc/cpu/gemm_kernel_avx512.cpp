@@ -178,13 +178,15 @@ void pack_f32(const float* src, int64_t line_stride, int64_t k_stride, int64_t l
 KernelSpec<float> avx512_kernel_f32(int64_t n) {
   // At most 16 columns (a classifier's logits): one vector per row instead of
   // two, most of which would be padding.
-  if (n <= 16) return {"avx512 16x16", 16, 16, 256, 256, 2048, &kernel<F32, 16, 1>, &pack_f32<16>, &pack_f32<16>};
-  return {"avx512 8x32", 8, 32, 256, 256, 2048, &kernel<F32, 8, 2>, &pack_f32<8>, &pack_f32<32>};
+  if (n <= 16) return {"avx512 16x16", 16, 16, 256, 256, 2048, &kernel<F32, 16, 1>, &pack_f32<16>, &pack_f32<16>,
+                          &narrow_trans_a_generic<float>};
+  return {"avx512 8x32", 8, 32, 256, 256, 2048, &kernel<F32, 8, 2>, &pack_f32<8>, &pack_f32<32>,
+          &narrow_trans_a_generic<float>};
 }
 
 KernelSpec<double> avx512_kernel_f64(int64_t /*n*/) {
   return {"avx512 8x16 f64", 8, 16, 256, 128, 2048, &kernel<F64, 8, 2>, &pack_slivers_generic<double, 8>,
-          &pack_slivers_generic<double, 16>};
+          &pack_slivers_generic<double, 16>, &narrow_trans_a_generic<double>};
 }
 
 }  // namespace deepcore::cpu::gemm_detail

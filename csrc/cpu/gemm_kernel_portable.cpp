@@ -29,12 +29,12 @@ void kernel(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, int m, int n,
 // 4 x 8 fits the 16 registers of SSE2/NEON: 8 accumulator vectors of 4 floats.
 KernelSpec<float> portable_kernel_f32(int64_t /*n*/) {
   return {"portable 4x8", 4, 8, 256, 128, 2048, &kernel<float, 4, 8>, &pack_slivers_generic<float, 4>,
-          &pack_slivers_generic<float, 8>};
+          &pack_slivers_generic<float, 8>, &narrow_trans_a_generic<float>};
 }
 
 KernelSpec<double> portable_kernel_f64(int64_t /*n*/) {
   return {"portable 4x4 f64", 4, 4, 256, 128, 2048, &kernel<double, 4, 4>, &pack_slivers_generic<double, 4>,
-          &pack_slivers_generic<double, 4>};
+          &pack_slivers_generic<double, 4>, &narrow_trans_a_generic<double>};
 }
 
 }  // namespace deepcore::cpu::gemm_detail

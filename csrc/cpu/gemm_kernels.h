@@ -26,6 +26,12 @@ using PackFn = void (*)(const T* src, int64_t line_stride, int64_t k_stride, int
 // kc: depth of a packed sliver, sized so one B sliver (kc x nr) stays in L1;
 // mc: rows of A packed together, sized so the A block (mc x kc) stays in L2;
 // nc: columns of B packed together, sized so the B panel (kc x nc) stays in L3.
+// C (m x n) = alpha * A^T B + beta * C for a narrow C, A stored k x m (row
+// stride lda), B stored k x n (ldb); `ct` is scratch for n * m values.
+template <class T>
+using NarrowTransAFn = void (*)(int64_t m, int64_t n, int64_t k, T alpha, const T* A, int64_t lda, const T* B,
+                                int64_t ldb, T beta, T* C, int64_t ldc, T* ct);
+
 template <class T>
 struct KernelSpec {
   const char* name;
@@ -33,6 +39,7 @@ struct KernelSpec {
   int64_t kc, mc, nc;
   MicroKernel<T> kernel;
   PackFn<T> pack_a, pack_b;  // widths mr and nr
+  NarrowTransAFn<T> narrow_trans_a;
 };
 
 // The plain C++ packer; each kernel file instantiates it with its own flags.
@@ -64,6 +71,29 @@ void pack_slivers_generic(const T* src, int64_t line_stride, int64_t k_stride, i
       for (int i = w; i < W; ++i)
         for (int64_t k = 0; k < kc; ++k) dst[k * W + i] = T(0);
     }
+  }
+}
+
+// The weight gradient of a classifier layer (X^T @ grad, grad 10 wide) packs
+// as many values of A as it multiplies. This path packs nothing: it builds C^T
+// one row per column of C with long contiguous axpys over A's rows, which the
+// compiler vectorizes with the including file's ISA flags, then writes C.
+template <class T>
+void narrow_trans_a_generic(int64_t m, int64_t n, int64_t k, T alpha, const T* A, int64_t lda, const T* B,
+                            int64_t ldb, T beta, T* C, int64_t ldc, T* ct) {
+  for (int64_t j = 0; j < n * m; ++j) ct[j] = T(0);
+  for (int64_t kk = 0; kk < k; ++kk) {
+    const T* a = A + kk * lda;
+    const T* b = B + kk * ldb;
+    for (int64_t j = 0; j < n; ++j) {
+      const T bj = b[j];
+      T* __restrict row = ct + j * m;
+      for (int64_t i = 0; i < m; ++i) row[i] += bj * a[i];
+    }
+  }
+  for (int64_t i = 0; i < m; ++i) {
+    T* c = C + i * ldc;
+    for (int64_t j = 0; j < n; ++j) c[j] = beta == T(0) ? alpha * ct[j * m + i] : alpha * ct[j * m + i] + beta * c[j];
   }
 }
 }  // namespace
