@@ -72,3 +72,18 @@ def test_thread_count_is_settable():
             deepcore.set_num_threads(0)
     finally:
         deepcore.set_num_threads(n)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("m,k,n", [(1, 1, 1), (7, 3, 5), (512, 128, 10), (33, 65, 16), (1000, 17, 3), (5, 0, 4)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_narrow_product_with_transposed_a(level, m, k, n, dtype, restore_level):
+    """C at most 16 wide with A read transposed (a classifier's weight gradient) takes a no-packing path."""
+    if level not in available_levels():
+        pytest.skip(f"this CPU does not support {level}")
+    deepcore.backends.cpu.set_capability(level)
+    rng = np.random.default_rng(m + 7 * n)
+    x, g = rng.standard_normal((k, m)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
+    out = (deepcore.tensor(x).T @ deepcore.tensor(g)).numpy()
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out, x.astype(np.float64).T @ g.astype(np.float64), rtol=tol, atol=tol * max(1, k))

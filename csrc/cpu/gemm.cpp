@@ -162,7 +162,7 @@ void validate(const char* op, bool trans_a, bool trans_b, int64_t M, int64_t N, 
   DC_CHECK(ldc >= std::max<int64_t>(1, N), op << ": ldc=" << ldc << " is smaller than a row of C (" << N << ")");
 }
 
-// C at most this wide with a transposed A goes through the kernel's no-packing path.
+// C at most this wide, with A read transposed and B not, goes through the kernel's no-packing path.
 constexpr int64_t kNarrowN = 16;
 // Rows of C per task of that path: its C^T scratch (kNarrowN x this) stays in L2.
 constexpr int64_t kNarrowRows = 512;
@@ -203,7 +203,7 @@ void gemm_impl(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T al
     return;
   }
   const KernelSpec<T> ks = kernel_for<T>(cpu_isa(), N);
-  if (trans_a && N <= kNarrowN) {
+  if (trans_a && !trans_b && N <= kNarrowN) {
     narrow_trans_a(ks, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, max_threads);
     return;
   }
