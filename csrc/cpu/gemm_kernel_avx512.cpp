@@ -169,6 +169,59 @@ void pack_f32(const float* src, int64_t line_stride, int64_t k_stride, int64_t l
   }
 }
 
+// Fully unrolled loops over the N accumulators keep them in registers;
+// without it GCC spills them and the tile runs 2.6x slower.
+#if defined(__clang__)
+#define DC_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define DC_UNROLL _Pragma("GCC unroll 16")
+#else
+#define DC_UNROLL
+#endif
+
+// The narrow A^T @ B path (see narrow_trans_a_generic) tiled in registers:
+// 16 consecutive rows of C (one vector of A's row kk) times all N columns,
+// accumulated over k in N vectors; per step one load of A, N broadcasts of B,
+// N FMAs and no stores (12 us instead of 40 us for 512 x 10 x 128).
+template <int N>
+void narrow_tile_f32(int64_t rows, int64_t k, float alpha, const float* A, int64_t lda, const float* B, int64_t ldb,
+                     float beta, float* C, int64_t ldc) {
+  const __mmask16 mask = rows >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << rows) - 1);
+  __m512 acc[N];
+  DC_UNROLL
+  for (int j = 0; j < N; ++j) acc[j] = _mm512_setzero_ps();
+  for (int64_t kk = 0; kk < k; ++kk) {
+    const __m512 a = _mm512_maskz_loadu_ps(mask, A + kk * lda);
+    const float* b = B + kk * ldb;
+    DC_UNROLL
+    for (int j = 0; j < N; ++j) acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(b[j]), a, acc[j]);
+  }
+  alignas(64) float tile[N][16];
+  DC_UNROLL
+  for (int j = 0; j < N; ++j) _mm512_store_ps(tile[j], acc[j]);
+  for (int64_t v = 0; v < rows; ++v) {
+    float* c = C + v * ldc;
+    for (int j = 0; j < N; ++j) c[j] = beta == 0.0f ? alpha * tile[j][v] : alpha * tile[j][v] + beta * c[j];
+  }
+}
+
+template <int N>
+void narrow_f32_n(int64_t m, int64_t k, float alpha, const float* A, int64_t lda, const float* B, int64_t ldb,
+                  float beta, float* C, int64_t ldc) {
+  for (int64_t i0 = 0; i0 < m; i0 += 16)
+    narrow_tile_f32<N>(m - i0 < 16 ? m - i0 : 16, k, alpha, A + i0, lda, B, ldb, beta, C + i0 * ldc, ldc);
+}
+
+void narrow_trans_a_f32(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda, const float* B,
+                        int64_t ldb, float beta, float* C, int64_t ldc, float* /*scratch: not needed here*/) {
+  using Fn = void (*)(int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float, float*, int64_t);
+  static constexpr Fn by_width[16] = {
+      &narrow_f32_n<1>, &narrow_f32_n<2>, &narrow_f32_n<3>, &narrow_f32_n<4>, &narrow_f32_n<5>, &narrow_f32_n<6>,
+      &narrow_f32_n<7>, &narrow_f32_n<8>, &narrow_f32_n<9>, &narrow_f32_n<10>, &narrow_f32_n<11>, &narrow_f32_n<12>,
+      &narrow_f32_n<13>, &narrow_f32_n<14>, &narrow_f32_n<15>, &narrow_f32_n<16>};
+  by_width[n - 1](m, k, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 }  // namespace
 
 // 8 x 32 (16 accumulators, two vectors per row) measured fastest on Zen 4
@@ -179,9 +232,9 @@ KernelSpec<float> avx512_kernel_f32(int64_t n) {
   // At most 16 columns (a classifier's logits): one vector per row instead of
   // two, most of which would be padding.
   if (n <= 16) return {"avx512 16x16", 16, 16, 256, 256, 2048, &kernel<F32, 16, 1>, &pack_f32<16>, &pack_f32<16>,
-                          &narrow_trans_a_generic<float>};
+                          &narrow_trans_a_f32};
   return {"avx512 8x32", 8, 32, 256, 256, 2048, &kernel<F32, 8, 2>, &pack_f32<8>, &pack_f32<32>,
-          &narrow_trans_a_generic<float>};
+          &narrow_trans_a_f32};
 }
 
 KernelSpec<double> avx512_kernel_f64(int64_t /*n*/) {

@@ -10,7 +10,8 @@ class Matmul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        if ctx.needs_input_grad:  # empty when nothing is recorded
+            ctx.save_for_backward(a, b)
         return Tensor._make(a._backend.matmul(a._data, b._data))
 
     @staticmethod
