@@ -225,13 +225,6 @@ void gemm_impl(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T al
   });
 }
 
-// Where one matrix of a matmul operand lives: op(X) with leading dimension ld.
-struct MatrixLayout {
-  bool usable = false;
-  bool transposed = false;
-  int64_t ld = 0;
-};
-
 // rows x cols matrix with strides (row_stride, col_stride), as a gemm operand.
 MatrixLayout layout_of(int64_t rows, int64_t cols, int64_t row_stride, int64_t col_stride) {
   if ((cols == 1 || col_stride == 1) && (rows == 1 || row_stride >= cols))
@@ -239,11 +232,6 @@ MatrixLayout layout_of(int64_t rows, int64_t cols, int64_t row_stride, int64_t c
   if ((rows == 1 || row_stride == 1) && (cols == 1 || col_stride >= rows))
     return {true, true, cols == 1 ? std::max<int64_t>(rows, 1) : col_stride};
   return {};
-}
-
-MatrixLayout last_two_dims(const NDArray& x) {
-  const int d = x.ndim();
-  return layout_of(x.shape[d - 2], x.shape[d - 1], x.strides[d - 2], x.strides[d - 1]);
 }
 
 // Strides of x's batch dimensions (all but the last two) broadcast to `batch`.
@@ -288,6 +276,11 @@ void batched_matmul(const NDArray& a, const NDArray& b, const NDArray& out, cons
 }
 
 }  // namespace
+
+MatrixLayout last_two_dims(const NDArray& x) {
+  const int d = x.ndim();
+  return layout_of(x.shape[d - 2], x.shape[d - 1], x.strides[d - 2], x.strides[d - 1]);
+}
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
           const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {

@@ -16,6 +16,16 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double* A,
           int64_t lda, const double* B, int64_t ldb, double beta, double* C, int64_t ldc);
 
+// How a matrix (the last two dims of x) reaches the GEMM without a copy: rows
+// contiguous (transposed = false) or columns contiguous (transposed = true),
+// with its leading dimension; usable = false when neither holds.
+struct MatrixLayout {
+  bool usable = false;
+  bool transposed = false;
+  int64_t ld = 0;
+};
+MatrixLayout last_two_dims(const NDArray& x);
+
 // Name of the float32 micro-kernel in use, e.g. "avx512 16x14" (for benchmarks and bug reports).
 const char* gemm_kernel_name();
 

@@ -15,25 +15,6 @@
 
 namespace deepcore::cpu {
 
-namespace {
-
-// A 2-D operand as the GEMM sees it: rows contiguous (trans = false) or columns
-// contiguous (trans = true), with its leading dimension.
-struct Operand {
-  NDArray array;
-  bool trans;
-  int64_t ld;
-};
-
-Operand as_gemm_operand(const NDArray& a) {
-  if (a.strides[1] == 1 && a.strides[0] >= std::max<int64_t>(a.shape[1], 1)) return {a, false, a.strides[0]};
-  if (a.strides[0] == 1 && a.strides[1] >= std::max<int64_t>(a.shape[0], 1)) return {a, true, a.strides[1]};
-  NDArray c = contiguous(a);
-  return {c, false, std::max<int64_t>(a.shape[1], 1)};
-}
-
-}  // namespace
-
 NDArray linear_forward(const NDArray& x, const NDArray& w, const std::optional<NDArray>& b, bool relu) {
   const char* op = "linear";
   check_device(x, Device::CPU, op);
@@ -55,7 +36,9 @@ NDArray linear_forward(const NDArray& x, const NDArray& w, const std::optional<N
   }
   NDArray out = empty({M, N}, x.dtype);
   if (M == 0 || N == 0) return out;
-  const Operand xa = as_gemm_operand(x), wa = as_gemm_operand(w);
+  // Operands neither row- nor column-contiguous are copied; the GEMM reads the rest in place.
+  const NDArray xc = last_two_dims(x).usable ? x : contiguous(x), wc = last_two_dims(w).usable ? w : contiguous(w);
+  const MatrixLayout lx = last_two_dims(xc), lw = last_two_dims(wc);
   const NDArray bias = b ? contiguous(*b) : NDArray();
   dispatch_float(x.dtype, op, [&]<class T>() {
     T* y = out.data<T>();
@@ -66,7 +49,7 @@ NDArray linear_forward(const NDArray& x, const NDArray& w, const std::optional<N
       });
     }
     // w is (N, K): the GEMM's B = w^T is w read transposed.
-    gemm(xa.trans, !wa.trans, M, N, K, T(1), xa.array.data<T>(), xa.ld, wa.array.data<T>(), wa.ld, b ? T(1) : T(0),
+    gemm(lx.transposed, !lw.transposed, M, N, K, T(1), xc.data<T>(), lx.ld, wc.data<T>(), lw.ld, b ? T(1) : T(0),
          y, N);
     if (relu) {
       const auto& vk = vec::kernels<T>();
