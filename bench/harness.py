@@ -8,8 +8,13 @@ import subprocess
 import time
 
 
-def measure(fn, min_time=0.2, warmup=2, max_repeats=200):
-    """Median seconds of `fn()` over enough repeats to fill `min_time`."""
+def measure(fn, min_time=0.2, warmup=2, max_repeats=200, settle=0.15):
+    """Median seconds of `fn()` over enough repeats to fill `min_time`.
+
+    Waits `settle` seconds first: the library measured before may still have
+    worker threads spinning for work (OpenMP, OpenBLAS), which would steal the
+    cores from this one and bias the ratio toward whoever runs first."""
+    time.sleep(settle)
     for _ in range(warmup):
         fn()
     times = []

@@ -24,6 +24,24 @@ def restore_level():
 
 
 @pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("m,k,n", [(1, 1, 1), (7, 13, 5), (33, 65, 17), (130, 70, 129), (6, 600, 16),
+                                   (13, 9, 47), (127, 257, 31)])
+@pytest.mark.parametrize("trans_a,trans_b", [(False, False), (True, False), (False, True), (True, True)])
+def test_matmul_every_layout_on_every_level(level, m, k, n, trans_a, trans_b, restore_level):
+    """Each layout packs differently (row runs, or an 8/16-line transpose), with tiles cut at the edges."""
+    if level not in available_levels():
+        pytest.skip(f"this CPU does not support {level}")
+    deepcore.backends.cpu.set_capability(level)
+    rng = np.random.default_rng(m * 1000 + n + 7 * k)
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    da = deepcore.tensor(a.T.copy()).T if trans_a else deepcore.tensor(a)
+    db = deepcore.tensor(b.T.copy()).T if trans_b else deepcore.tensor(b)
+    ref = a.astype(np.float64) @ b.astype(np.float64)
+    np.testing.assert_allclose((da @ db).numpy(), ref, rtol=1e-4, atol=1e-4 * np.sqrt(k))
+
+
+@pytest.mark.parametrize("level", LEVELS)
 @pytest.mark.parametrize("m,k,n", [(1, 1, 1), (7, 13, 5), (33, 65, 17), (130, 70, 129)])
 def test_matmul_same_on_every_level(level, m, k, n, restore_level):
     if level not in available_levels():

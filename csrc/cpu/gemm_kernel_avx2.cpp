@@ -48,8 +48,10 @@ struct F64 {
 
 // MR rows x NV vectors of accumulators; each k step is NV loads of B, MR
 // broadcasts of A and MR*NV FMAs. 6 x 2 uses 12 of the 16 ymm registers for
-// accumulators, leaving room for the B vectors and one broadcast.
-template <class S, int MR, int NV>
+// accumulators, leaving room for the B vectors and one broadcast. The packed
+// A sliver holds AS rows per k (AS >= MR): an edge tile of a 6-row sliver runs
+// with fewer rows instead of multiplying its zero padding.
+template <class S, int MR, int NV, int AS = MR>
 void kernel(int64_t kc, const typename S::T* a, const typename S::T* b, typename S::T* c, int64_t ldc, int m,
             int n, typename S::T alpha, typename S::T beta) {
   using V = typename S::V;
@@ -76,7 +78,7 @@ void kernel(int64_t kc, const typename S::T* a, const typename S::T* b, typename
 #pragma GCC unroll 4
       for (int j = 0; j < NV; ++j) acc[i][j] = S::fma(ai, bv[j], acc[i][j]);
     }
-    a += MR;
+    a += AS;
     b += NV * L;
   }
 
@@ -128,34 +130,91 @@ inline void transpose8x8(__m256 r[8]) {
   }
 }
 
+// Stores `width` lanes of v at p. vmaskmovps stores are slow on AMD (a dozen
+// cycles each), so a narrow sliver (W = 6) is written with full stores whose
+// extra lanes land where the next write goes anyway; only the last write into
+// the buffer (`last`) must stay inside it.
+inline void store_lanes(float* p, __m256 v, int width, bool last) {
+  if (width == 8 || !last)
+    _mm256_storeu_ps(p, v);
+  else
+    _mm256_maskstore_ps(p, F32::mask(width), v);
+}
+
+// Lines side by side in memory (rows of a transposed A, rows of B): one
+// vector copy per 8 lines and k, zero-filling lines past `lines`. k is the
+// outer loop so the source is read row by row: walking down a 16-wide column
+// of a 2 KiB-stride B instead took 12 % of a 128x784x512 product.
+template <int W>
+void pack_runs_f32(const float* src, int64_t k_stride, int64_t lines, int64_t kc, float* dst) {
+  const int64_t slivers = (lines + W - 1) / W;
+  for (int64_t k = 0; k < kc; ++k) {
+    const float* s = src + k * k_stride;
+    // A sliver's last k spills into the next sliver, already written: mask it.
+    const bool last = k == kc - 1;
+    for (int64_t sl = 0; sl < slivers; ++sl) {
+      const int64_t l0 = sl * W;
+      const int w = lines - l0 < W ? static_cast<int>(lines - l0) : W;
+      float* d = dst + sl * W * kc + k * W;
+      for (int g = 0; g < W; g += 8) {
+        const int valid = w - g < 0 ? 0 : w - g < 8 ? w - g : 8;
+        const int width = W - g < 8 ? W - g : 8;
+        const __m256 v = valid == 8 ? _mm256_loadu_ps(s + l0 + g) : _mm256_maskload_ps(s + l0 + g, F32::mask(valid));
+        store_lanes(d + g, v, width, last);
+      }
+    }
+  }
+}
+
 // Packing lines that run along k (rows of A, columns of a transposed B) is a
 // transpose: 8 lines x 8 k at a time through registers instead of one
 // scattered store per element.
 template <int W>
 void pack_f32(const float* src, int64_t line_stride, int64_t k_stride, int64_t lines, int64_t kc, float* dst) {
-  if (line_stride == 1 || k_stride != 1) {
+  if (line_stride == 1) {
+    pack_runs_f32<W>(src, k_stride, lines, kc, dst);
+    return;
+  }
+  if (k_stride != 1) {
     pack_slivers_generic<float, W>(src, line_stride, k_stride, lines, kc, dst);
     return;
   }
   for (int64_t l0 = 0; l0 < lines; l0 += W, dst += W * kc) {
     const int w = lines - l0 < W ? static_cast<int>(lines - l0) : W;
+    const bool last_sliver = l0 + W >= lines;
     for (int g = 0; g < W; g += 8) {
       const int valid = w - g < 0 ? 0 : w - g < 8 ? w - g : 8;
-      const __m256i store_mask = F32::mask(W - g);
+      const int width = W - g < 8 ? W - g : 8;
       const float* s = src + (l0 + g) * line_stride;
       float* d = dst + g;
       for (int64_t k = 0; k < kc; k += 8) {
         const int64_t left = kc - k;
-        const __m256i load_mask = F32::mask(left < 8 ? static_cast<int>(left) : 8);
-        __m256 r[8];
-        for (int i = 0; i < 8; ++i)
-          r[i] = i < valid ? _mm256_maskload_ps(s + i * line_stride + k, load_mask) : _mm256_setzero_ps();
-        transpose8x8(r);
         const int steps = left < 8 ? static_cast<int>(left) : 8;
-        for (int j = 0; j < steps; ++j) _mm256_maskstore_ps(d + (k + j) * W, store_mask, r[j]);
+        __m256 r[8];
+        if (steps == 8) {
+          for (int i = 0; i < 8; ++i) r[i] = i < valid ? _mm256_loadu_ps(s + i * line_stride + k) : _mm256_setzero_ps();
+        } else {
+          const __m256i load_mask = F32::mask(steps);
+          for (int i = 0; i < 8; ++i)
+            r[i] = i < valid ? _mm256_maskload_ps(s + i * line_stride + k, load_mask) : _mm256_setzero_ps();
+        }
+        transpose8x8(r);
+        for (int j = 0; j < steps; ++j) store_lanes(d + (k + j) * W, r[j], width, last_sliver && k + j == kc - 1);
       }
     }
   }
+}
+
+// The 6-row tile with its edge tiles (M = 128 leaves 2 rows of 6: 3 % of the work wasted otherwise).
+template <class S>
+void kernel_6rows(int64_t kc, const typename S::T* a, const typename S::T* b, typename S::T* c, int64_t ldc, int m,
+                  int n, typename S::T alpha, typename S::T beta) {
+  if (m > 4)
+    kernel<S, 6, 2>(kc, a, b, c, ldc, m, n, alpha, beta);
+  else if (m > 2)
+    kernel<S, 4, 2, 6>(kc, a, b, c, ldc, m, n, alpha, beta);
+  else
+    kernel<S, 2, 2, 6>(kc, a, b, c, ldc, m, n, alpha, beta);
 }
 
 }  // namespace
@@ -163,12 +222,12 @@ void pack_f32(const float* src, int64_t line_stride, int64_t k_stride, int64_t l
 // 6 x 16: 12 accumulators, two B vectors and a broadcast fill the 16 ymm
 // registers. kc = 256 keeps a B sliver (16 KiB) in L1, mc = 128 an A block in L2.
 KernelSpec<float> avx2_kernel_f32(int64_t /*n*/) {
-  return {"avx2 6x16", 6, 16, 256, 128, 2048, &kernel<F32, 6, 2>, &pack_f32<6>, &pack_f32<16>,
+  return {"avx2 6x16", 6, 16, 256, 128, 2048, &kernel_6rows<F32>, &pack_f32<6>, &pack_f32<16>,
           &narrow_trans_a_generic<float>};
 }
 
 KernelSpec<double> avx2_kernel_f64(int64_t /*n*/) {
-  return {"avx2 6x8 f64", 6, 8, 256, 96, 2048, &kernel<F64, 6, 2>, &pack_slivers_generic<double, 6>,
+  return {"avx2 6x8 f64", 6, 8, 256, 96, 2048, &kernel_6rows<F64>, &pack_slivers_generic<double, 6>,
           &pack_slivers_generic<double, 8>, &narrow_trans_a_generic<double>};
 }
 

@@ -48,29 +48,37 @@ struct KernelSpec {
 namespace {
 template <class T, int W>
 void pack_slivers_generic(const T* src, int64_t line_stride, int64_t k_stride, int64_t lines, int64_t kc, T* dst) {
-  for (int64_t l0 = 0; l0 < lines; l0 += W, dst += W * kc) {
-    const int w = lines - l0 < W ? static_cast<int>(lines - l0) : W;
-    const T* s = src + l0 * line_stride;
-    if (line_stride == 1) {
-      // The sliver's lines sit side by side in memory: copy a run per k.
-      for (int64_t k = 0; k < kc; ++k) {
-        const T* sk = s + k * k_stride;
-        T* d = dst + k * W;
+  if (line_stride == 1) {
+    // The lines sit side by side in memory: copy a run per sliver and k, k
+    // outermost so the source is read row by row, not down a narrow column.
+    const int64_t slivers = (lines + W - 1) / W;
+    for (int64_t k = 0; k < kc; ++k) {
+      const T* sk = src + k * k_stride;
+      for (int64_t sl = 0; sl < slivers; ++sl) {
+        const int64_t l0 = sl * W;
+        const int w = lines - l0 < W ? static_cast<int>(lines - l0) : W;
+        T* d = dst + sl * W * kc + k * W;
         if (w == W) {
-          for (int i = 0; i < W; ++i) d[i] = sk[i];
+          // A fixed-size copy becomes a few vector moves; the element loop
+          // compiled to W scalar load/store pairs.
+          __builtin_memcpy(d, sk + l0, sizeof(T) * W);
         } else {
-          for (int i = 0; i < W; ++i) d[i] = i < w ? sk[i] : T(0);
+          for (int i = 0; i < W; ++i) d[i] = i < w ? sk[l0 + i] : T(0);
         }
       }
-    } else {
-      // Each line runs along k: read it once, scatter it into the sliver.
-      for (int i = 0; i < w; ++i) {
-        const T* line = s + i * line_stride;
-        for (int64_t k = 0; k < kc; ++k) dst[k * W + i] = line[k * k_stride];
-      }
-      for (int i = w; i < W; ++i)
-        for (int64_t k = 0; k < kc; ++k) dst[k * W + i] = T(0);
     }
+    return;
+  }
+  for (int64_t l0 = 0; l0 < lines; l0 += W, dst += W * kc) {
+    // Each line runs along k: read it once, scatter it into the sliver.
+    const int w = lines - l0 < W ? static_cast<int>(lines - l0) : W;
+    const T* s = src + l0 * line_stride;
+    for (int i = 0; i < w; ++i) {
+      const T* line = s + i * line_stride;
+      for (int64_t k = 0; k < kc; ++k) dst[k * W + i] = line[k * k_stride];
+    }
+    for (int i = w; i < W; ++i)
+      for (int64_t k = 0; k < kc; ++k) dst[k * W + i] = T(0);
   }
 }
 
