@@ -93,7 +93,8 @@ def test_thread_count_is_settable():
 
 
 @pytest.mark.parametrize("level", LEVELS)
-@pytest.mark.parametrize("m,k,n", [(1, 1, 1), (7, 3, 5), (512, 128, 10), (33, 65, 16), (1000, 17, 3), (5, 0, 4)])
+@pytest.mark.parametrize("m,k,n", [(1, 1, 1), (7, 3, 5), (512, 128, 10), (33, 65, 16), (1000, 17, 3), (5, 0, 4),
+                                   (100, 40, 14), (9, 20, 13)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_narrow_product_with_transposed_a(level, m, k, n, dtype, restore_level):
     """C at most 16 wide with A read transposed (a classifier's weight gradient) takes a no-packing path."""
@@ -105,3 +106,27 @@ def test_narrow_product_with_transposed_a(level, m, k, n, dtype, restore_level):
     out = (deepcore.tensor(x).T @ deepcore.tensor(g)).numpy()
     tol = 1e-4 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(out, x.astype(np.float64).T @ g.astype(np.float64), rtol=tol, atol=tol * max(1, k))
+    # The short product g^T @ x (torch's Linear weight gradient) runs the same path, C written transposed.
+    short = (deepcore.tensor(g).T @ deepcore.tensor(x)).numpy()
+    np.testing.assert_allclose(short, g.astype(np.float64).T @ x.astype(np.float64), rtol=tol, atol=tol * max(1, k))
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("m,k,n", [(1, 1, 1), (5, 3, 16), (7, 13, 9), (128, 512, 10), (131, 300, 8), (25, 1000, 15),
+                                   (3, 0, 4)])
+@pytest.mark.parametrize("trans_b", [False, True])
+@pytest.mark.parametrize("padded_rows", [False, True])
+def test_narrow_product_reading_a_in_place(level, m, k, n, trans_b, padded_rows, restore_level):
+    """C at most 16 wide with A not transposed (a classifier's forward pass) reads A without packing it,
+    including A as a view whose rows are longer than k and edge tiles of every height."""
+    if level not in available_levels():
+        pytest.skip(f"this CPU does not support {level}")
+    deepcore.backends.cpu.set_capability(level)
+    rng = np.random.default_rng(m + 31 * n + k)
+    wide = rng.standard_normal((m, k + 5 if padded_rows else k)).astype(np.float32)
+    a = wide[:, :k]
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    da = deepcore.tensor(wide)[:, :k] if padded_rows else deepcore.tensor(a)
+    db = deepcore.tensor(b.T.copy()).T if trans_b else deepcore.tensor(b)
+    ref = a.astype(np.float64) @ b.astype(np.float64)
+    np.testing.assert_allclose((da @ db).numpy(), ref, rtol=1e-4, atol=1e-4 * np.sqrt(max(k, 1)))

@@ -162,14 +162,15 @@ void validate(const char* op, bool trans_a, bool trans_b, int64_t M, int64_t N, 
   DC_CHECK(ldc >= std::max<int64_t>(1, N), op << ": ldc=" << ldc << " is smaller than a row of C (" << N << ")");
 }
 
-// C at most this wide, with A read transposed and B not, goes through the kernel's no-packing path.
+// C at most this wide (or this short), with A read transposed and B not, goes through the kernel's no-packing path.
 constexpr int64_t kNarrowN = 16;
 // Rows of C per task of that path: its C^T scratch (kNarrowN x this) stays in L2.
 constexpr int64_t kNarrowRows = 512;
 
+// C's element (i, j) is C[i * rs + j * cs] (see NarrowTransAFn).
 template <class T>
 void narrow_trans_a(const KernelSpec<T>& ks, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
-                    const T* B, int64_t ldb, T beta, T* C, int64_t ldc, int max_threads) {
+                    const T* B, int64_t ldb, T beta, T* C, int64_t rs, int64_t cs, int max_threads) {
   // Threads only when each gets real work (about 0.25 MFLOP, as in plan_threads).
   const bool threaded = max_threads > 1 && 2 * M * N * K >= (int64_t(1) << 19);
   const int64_t rows_per_task =
@@ -182,10 +183,36 @@ void narrow_trans_a(const KernelSpec<T>& ks, int64_t M, int64_t N, int64_t K, T 
   if (!ct) throw std::bad_alloc();
   auto run = [&](int64_t t) {
     const int64_t i0 = t * rows_per_task, rows = std::min(rows_per_task, M - i0);
-    ks.narrow_trans_a(rows, N, K, alpha, A + i0, lda, B, ldb, beta, C + i0 * ldc, ldc, ct + N * i0);
+    ks.narrow_trans_a(rows, N, K, alpha, A + i0, lda, B, ldb, beta, C + i0 * rs, rs, cs, ct + N * i0);
   };
   if (!threaded || tasks == 1) {
     for (int64_t t = 0; t < tasks; ++t) run(t);
+    return;
+  }
+  parallel_for(tasks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) run(t);
+  });
+}
+
+// C at most 16 wide with A not transposed (a classifier's forward pass): B is
+// packed once into a 16-wide sliver and the kernel reads A's rows in place.
+template <class T>
+void narrow_direct_a(const KernelSpec<T>& ks, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
+                     View<T> B, T beta, T* C, int64_t ldc, int max_threads) {
+  thread_local Workspace scratch;
+  T* packed_b = scratch.get<T>(16 * K);
+  if (!packed_b) throw std::bad_alloc();
+  ks.pack_b(B.p, B.cs, B.rs, N, K, packed_b);
+  const bool threaded = max_threads > 1 && 2 * M * N * K >= (int64_t(1) << 19);
+  // Row blocks are multiples of 24 so every ISA's row tile (6, 12) divides them.
+  const int64_t rows_per_task = threaded ? std::max<int64_t>(24, round_up(ceil_div(M, max_threads), 24)) : M;
+  const int64_t tasks = ceil_div(M, rows_per_task);
+  auto run = [&](int64_t t) {
+    const int64_t i0 = t * rows_per_task, rows = std::min(rows_per_task, M - i0);
+    ks.narrow_direct_a(rows, N, K, alpha, A + i0 * lda, lda, packed_b, beta, C + i0 * ldc, ldc);
+  };
+  if (tasks == 1) {
+    run(0);
     return;
   }
   parallel_for(tasks, 1, [&](int64_t begin, int64_t end) {
@@ -204,11 +231,21 @@ void gemm_impl(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T al
   }
   const KernelSpec<T> ks = kernel_for<T>(cpu_isa(), N);
   if (trans_a && !trans_b && N <= kNarrowN) {
-    narrow_trans_a(ks, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, max_threads);
+    narrow_trans_a(ks, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, int64_t(1), max_threads);
+    return;
+  }
+  if (trans_a && !trans_b && M <= kNarrowN) {
+    // Short C (a classifier's weight gradient g^T @ x): C^T = B^T A is the narrow case with C written transposed.
+    narrow_trans_a(kernel_for<T>(cpu_isa(), M), N, M, K, alpha, B, ldb, A, lda, beta, C, int64_t(1), ldc,
+                   max_threads);
     return;
   }
   const View<T> a = trans_a ? View<T>{A, 1, lda} : View<T>{A, lda, 1};
   const View<T> b = trans_b ? View<T>{B, 1, ldb} : View<T>{B, ldb, 1};
+  if (!trans_a && N <= kNarrowN && ks.narrow_direct_a && ks.nr == 16) {
+    narrow_direct_a(ks, M, N, K, alpha, A, lda, b, beta, C, ldc, max_threads);
+    return;
+  }
   const ThreadGrid grid = plan_threads(M, N, K, ks.mr, ks.nr, max_threads);
   auto run_rect = [&](int64_t t) {
     const int64_t m0 = (t / grid.tn) * grid.rows, n0 = (t % grid.tn) * grid.cols;

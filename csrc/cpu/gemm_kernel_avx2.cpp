@@ -46,6 +46,41 @@ struct F64 {
   static void store_masked(T* p, __m256i k, V v) { _mm256_maskstore_pd(p, k, v); }
 };
 
+// C[0:m, 0:n] = alpha * acc + beta * C for an MR x (NV vectors) tile.
+template <class S, int MR, int NV>
+inline void store_tile(typename S::V (&acc)[MR][NV], typename S::T* c, int64_t ldc, int m, int n,
+                       typename S::T alpha, typename S::T beta) {
+  using V = typename S::V;
+  constexpr int L = S::lanes;
+  V va = S::set1(alpha), vb = S::set1(beta);
+  if (m == MR && n == NV * L) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; ++j) {
+        typename S::T* p = c + i * ldc + j * L;
+        V r = S::mul(acc[i][j], va);
+        S::storeu(p, beta == 0 ? r : S::fma(vb, S::loadu(p), r));
+      }
+    return;
+  }
+  // Edge tile: mask the columns past n, skip the rows past m.
+  __m256i mask[NV];
+#pragma GCC unroll 4
+  for (int j = 0; j < NV; ++j) mask[j] = S::mask(n - j * L);
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+    if (i >= m) break;
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) {
+      typename S::T* p = c + i * ldc + j * L;
+      V r = S::mul(acc[i][j], va);
+      if (beta != 0) r = S::fma(vb, S::load_masked(mask[j], p), r);
+      S::store_masked(p, mask[j], r);
+    }
+  }
+}
+
 // MR rows x NV vectors of accumulators; each k step is NV loads of B, MR
 // broadcasts of A and MR*NV FMAs. 6 x 2 uses 12 of the 16 ymm registers for
 // accumulators, leaving room for the B vectors and one broadcast. The packed
@@ -82,33 +117,7 @@ void kernel(int64_t kc, const typename S::T* a, const typename S::T* b, typename
     b += NV * L;
   }
 
-  V va = S::set1(alpha), vb = S::set1(beta);
-  if (m == MR && n == NV * L) {
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 4
-      for (int j = 0; j < NV; ++j) {
-        typename S::T* p = c + i * ldc + j * L;
-        V r = S::mul(acc[i][j], va);
-        S::storeu(p, beta == 0 ? r : S::fma(vb, S::loadu(p), r));
-      }
-    return;
-  }
-  // Edge tile: mask the columns past n, skip the rows past m.
-  __m256i mask[NV];
-#pragma GCC unroll 4
-  for (int j = 0; j < NV; ++j) mask[j] = S::mask(n - j * L);
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) {
-    if (i >= m) break;
-#pragma GCC unroll 4
-    for (int j = 0; j < NV; ++j) {
-      typename S::T* p = c + i * ldc + j * L;
-      V r = S::mul(acc[i][j], va);
-      if (beta != 0) r = S::fma(vb, S::load_masked(mask[j], p), r);
-      S::store_masked(p, mask[j], r);
-    }
-  }
+  store_tile<S, MR, NV>(acc, c, ldc, m, n, alpha, beta);
 }
 
 // Transposes the 8 x 8 block held in r[0..7] (row i in r[i]) in place.
@@ -205,6 +214,128 @@ void pack_f32(const float* src, int64_t line_stride, int64_t k_stride, int64_t l
   }
 }
 
+// Fully unrolled loops over the accumulators keep them in registers.
+#if defined(__clang__)
+#define DC_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define DC_UNROLL _Pragma("GCC unroll 16")
+#else
+#define DC_UNROLL
+#endif
+
+// C (m x n, n <= 16) = alpha * A @ B + beta * C reading A in place: with C this
+// narrow, packing A would move as many bytes as the FMAs consume. Each k step
+// broadcasts MR values straight from MR rows of A against the packed B row.
+template <int MR, int NV>
+void direct_tile_f32(int64_t k, const float* A, int64_t lda, const float* packed_b, float* C, int64_t ldc, int n,
+                     float alpha, float beta) {
+  __m256 acc[MR][NV];
+  DC_UNROLL
+  for (int i = 0; i < MR; ++i)
+    DC_UNROLL
+    for (int j = 0; j < NV; ++j) acc[i][j] = _mm256_setzero_ps();
+  for (int64_t kk = 0; kk < k; ++kk) {
+    __m256 bv[NV];
+    DC_UNROLL
+    for (int j = 0; j < NV; ++j) bv[j] = _mm256_load_ps(packed_b + kk * 16 + j * 8);
+    DC_UNROLL
+    for (int i = 0; i < MR; ++i) {
+      const __m256 ai = _mm256_broadcast_ss(A + i * lda + kk);
+      DC_UNROLL
+      for (int j = 0; j < NV; ++j) acc[i][j] = _mm256_fmadd_ps(ai, bv[j], acc[i][j]);
+    }
+  }
+  store_tile<F32, MR, NV>(acc, C, ldc, MR, n, alpha, beta);
+}
+
+template <int NV>
+void direct_rows_nv(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
+                    const float* packed_b, float beta, float* C, int64_t ldc) {
+  const int cols = static_cast<int>(n);
+  int64_t i = 0;
+  for (; i + 6 <= m; i += 6) direct_tile_f32<6, NV>(k, A + i * lda, lda, packed_b, C + i * ldc, ldc, cols, alpha, beta);
+  // Exact edge tiles: rows past m must not be read.
+  if (i + 4 <= m) {
+    direct_tile_f32<4, NV>(k, A + i * lda, lda, packed_b, C + i * ldc, ldc, cols, alpha, beta);
+    i += 4;
+  }
+  if (i + 2 <= m) {
+    direct_tile_f32<2, NV>(k, A + i * lda, lda, packed_b, C + i * ldc, ldc, cols, alpha, beta);
+    i += 2;
+  }
+  if (i < m) direct_tile_f32<1, NV>(k, A + i * lda, lda, packed_b, C + i * ldc, ldc, cols, alpha, beta);
+}
+
+void narrow_direct_a_f32(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
+                         const float* packed_b, float beta, float* C, int64_t ldc) {
+  if (n <= 8)
+    direct_rows_nv<1>(m, n, k, alpha, A, lda, packed_b, beta, C, ldc);
+  else
+    direct_rows_nv<2>(m, n, k, alpha, A, lda, packed_b, beta, C, ldc);
+}
+
+// The narrow A^T @ B path (see narrow_trans_a_generic) tiled in registers:
+// 8 consecutive rows of C (one vector of A's row kk) times N columns,
+// accumulated over k in N vectors; per step one load of A, N broadcasts of B
+// and N FMAs. N <= 12 leaves registers for A and the broadcast.
+template <int N>
+void narrow_tile_f32(int64_t rows, int64_t k, float alpha, const float* A, int64_t lda, const float* B, int64_t ldb,
+                     float beta, float* C, int64_t rs, int64_t cs) {
+  const __m256i mask = F32::mask(rows >= 8 ? 8 : static_cast<int>(rows));
+  __m256 acc[N];
+  DC_UNROLL
+  for (int j = 0; j < N; ++j) acc[j] = _mm256_setzero_ps();
+  for (int64_t kk = 0; kk < k; ++kk) {
+    const __m256 a = rows >= 8 ? _mm256_loadu_ps(A + kk * lda) : _mm256_maskload_ps(A + kk * lda, mask);
+    const float* b = B + kk * ldb;
+    DC_UNROLL
+    for (int j = 0; j < N; ++j) acc[j] = _mm256_fmadd_ps(_mm256_broadcast_ss(b + j), a, acc[j]);
+  }
+  if (rs == 1) {  // C^T row-major: each accumulator is a run of C^T's row j
+    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    DC_UNROLL
+    for (int j = 0; j < N; ++j) {
+      float* c = C + j * cs;
+      __m256 r = _mm256_mul_ps(acc[j], va);
+      if (rows >= 8) {
+        if (beta != 0.0f) r = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c), r);
+        _mm256_storeu_ps(c, r);
+      } else {
+        if (beta != 0.0f) r = _mm256_fmadd_ps(vb, _mm256_maskload_ps(c, mask), r);
+        _mm256_maskstore_ps(c, mask, r);
+      }
+    }
+    return;
+  }
+  alignas(32) float tile[N][8];
+  DC_UNROLL
+  for (int j = 0; j < N; ++j) _mm256_store_ps(tile[j], acc[j]);
+  for (int64_t v = 0; v < rows; ++v) {
+    float* c = C + v * rs;
+    for (int j = 0; j < N; ++j) c[j] = beta == 0.0f ? alpha * tile[j][v] : alpha * tile[j][v] + beta * c[j];
+  }
+}
+
+template <int N>
+void narrow_f32_n(int64_t m, int64_t k, float alpha, const float* A, int64_t lda, const float* B, int64_t ldb,
+                  float beta, float* C, int64_t rs, int64_t cs) {
+  for (int64_t i0 = 0; i0 < m; i0 += 8)
+    narrow_tile_f32<N>(m - i0 < 8 ? m - i0 : 8, k, alpha, A + i0, lda, B, ldb, beta, C + i0 * rs, rs, cs);
+}
+
+void narrow_trans_a_f32(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda, const float* B,
+                        int64_t ldb, float beta, float* C, int64_t rs, int64_t cs, float* /*scratch: not needed*/) {
+  using Fn = void (*)(int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float, float*, int64_t,
+                      int64_t);
+  static constexpr Fn by_width[12] = {&narrow_f32_n<1>, &narrow_f32_n<2>, &narrow_f32_n<3>,  &narrow_f32_n<4>,
+                                      &narrow_f32_n<5>, &narrow_f32_n<6>, &narrow_f32_n<7>,  &narrow_f32_n<8>,
+                                      &narrow_f32_n<9>, &narrow_f32_n<10>, &narrow_f32_n<11>, &narrow_f32_n<12>};
+  // Wider than 12: two passes over A's rows (still in cache), each for half the columns.
+  const int64_t first = n <= 12 ? n : n / 2;
+  by_width[first - 1](m, k, alpha, A, lda, B, ldb, beta, C, rs, cs);
+  if (first < n) by_width[n - first - 1](m, k, alpha, A, lda, B + first, ldb, beta, C + first * cs, rs, cs);
+}
+
 // The 6-row tile with its edge tiles (M = 128 leaves 2 rows of 6: 3 % of the work wasted otherwise).
 template <class S>
 void kernel_6rows(int64_t kc, const typename S::T* a, const typename S::T* b, typename S::T* c, int64_t ldc, int m,
@@ -223,7 +354,7 @@ void kernel_6rows(int64_t kc, const typename S::T* a, const typename S::T* b, ty
 // registers. kc = 256 keeps a B sliver (16 KiB) in L1, mc = 128 an A block in L2.
 KernelSpec<float> avx2_kernel_f32(int64_t /*n*/) {
   return {"avx2 6x16", 6, 16, 256, 128, 2048, &kernel_6rows<F32>, &pack_f32<6>, &pack_f32<16>,
-          &narrow_trans_a_generic<float>};
+          &narrow_trans_a_f32, &narrow_direct_a_f32};
 }
 
 KernelSpec<double> avx2_kernel_f64(int64_t /*n*/) {

@@ -185,7 +185,7 @@ void pack_f32(const float* src, int64_t line_stride, int64_t k_stride, int64_t l
 // N FMAs and no stores (12 us instead of 40 us for 512 x 10 x 128).
 template <int N>
 void narrow_tile_f32(int64_t rows, int64_t k, float alpha, const float* A, int64_t lda, const float* B, int64_t ldb,
-                     float beta, float* C, int64_t ldc) {
+                     float beta, float* C, int64_t rs, int64_t cs) {
   const __mmask16 mask = rows >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << rows) - 1);
   __m512 acc[N];
   DC_UNROLL
@@ -196,30 +196,87 @@ void narrow_tile_f32(int64_t rows, int64_t k, float alpha, const float* A, int64
     DC_UNROLL
     for (int j = 0; j < N; ++j) acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(b[j]), a, acc[j]);
   }
+  if (rs == 1) {  // C^T row-major: each accumulator is a run of C^T's row j
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    DC_UNROLL
+    for (int j = 0; j < N; ++j) {
+      float* c = C + j * cs;
+      __m512 r = _mm512_mul_ps(acc[j], va);
+      if (beta != 0.0f) r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask, c), r);
+      _mm512_mask_storeu_ps(c, mask, r);
+    }
+    return;
+  }
   alignas(64) float tile[N][16];
   DC_UNROLL
   for (int j = 0; j < N; ++j) _mm512_store_ps(tile[j], acc[j]);
   for (int64_t v = 0; v < rows; ++v) {
-    float* c = C + v * ldc;
+    float* c = C + v * rs;
     for (int j = 0; j < N; ++j) c[j] = beta == 0.0f ? alpha * tile[j][v] : alpha * tile[j][v] + beta * c[j];
   }
 }
 
 template <int N>
 void narrow_f32_n(int64_t m, int64_t k, float alpha, const float* A, int64_t lda, const float* B, int64_t ldb,
-                  float beta, float* C, int64_t ldc) {
+                  float beta, float* C, int64_t rs, int64_t cs) {
   for (int64_t i0 = 0; i0 < m; i0 += 16)
-    narrow_tile_f32<N>(m - i0 < 16 ? m - i0 : 16, k, alpha, A + i0, lda, B, ldb, beta, C + i0 * ldc, ldc);
+    narrow_tile_f32<N>(m - i0 < 16 ? m - i0 : 16, k, alpha, A + i0, lda, B, ldb, beta, C + i0 * rs, rs, cs);
 }
 
 void narrow_trans_a_f32(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda, const float* B,
-                        int64_t ldb, float beta, float* C, int64_t ldc, float* /*scratch: not needed here*/) {
-  using Fn = void (*)(int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float, float*, int64_t);
+                        int64_t ldb, float beta, float* C, int64_t rs, int64_t cs, float* /*scratch: not needed*/) {
+  using Fn = void (*)(int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float, float*, int64_t,
+                      int64_t);
   static constexpr Fn by_width[16] = {
       &narrow_f32_n<1>, &narrow_f32_n<2>, &narrow_f32_n<3>, &narrow_f32_n<4>, &narrow_f32_n<5>, &narrow_f32_n<6>,
       &narrow_f32_n<7>, &narrow_f32_n<8>, &narrow_f32_n<9>, &narrow_f32_n<10>, &narrow_f32_n<11>, &narrow_f32_n<12>,
       &narrow_f32_n<13>, &narrow_f32_n<14>, &narrow_f32_n<15>, &narrow_f32_n<16>};
-  by_width[n - 1](m, k, alpha, A, lda, B, ldb, beta, C, ldc);
+  by_width[n - 1](m, k, alpha, A, lda, B, ldb, beta, C, rs, cs);
+}
+
+// C (m x n, n <= 16) = alpha * A @ B + beta * C reading A in place: with C this
+// narrow, packing A would move as many bytes as the FMAs consume. MR rows of
+// one vector each; every k step broadcasts MR values straight from A's rows.
+template <int MR>
+void direct_tile_f32(int64_t k, const float* A, int64_t lda, const float* packed_b, float* C, int64_t ldc,
+                     __mmask16 cols, float alpha, float beta) {
+  __m512 acc[MR];
+  DC_UNROLL
+  for (int i = 0; i < MR; ++i) acc[i] = _mm512_setzero_ps();
+  for (int64_t kk = 0; kk < k; ++kk) {
+    const __m512 b = _mm512_load_ps(packed_b + kk * 16);
+    DC_UNROLL
+    for (int i = 0; i < MR; ++i) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(A[i * lda + kk]), b, acc[i]);
+  }
+  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+  DC_UNROLL
+  for (int i = 0; i < MR; ++i) {
+    float* c = C + i * ldc;
+    __m512 r = _mm512_mul_ps(acc[i], va);
+    if (beta != 0.0f) r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(cols, c), r);
+    _mm512_mask_storeu_ps(c, cols, r);
+  }
+}
+
+void narrow_direct_a_f32(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
+                         const float* packed_b, float beta, float* C, int64_t ldc) {
+  const __mmask16 cols = static_cast<__mmask16>((1u << n) - 1);
+  int64_t i = 0;
+  for (; i + 12 <= m; i += 12) direct_tile_f32<12>(k, A + i * lda, lda, packed_b, C + i * ldc, ldc, cols, alpha, beta);
+  // Exact edge tiles: rows past m must not be read.
+  if (i + 8 <= m) {
+    direct_tile_f32<8>(k, A + i * lda, lda, packed_b, C + i * ldc, ldc, cols, alpha, beta);
+    i += 8;
+  }
+  if (i + 4 <= m) {
+    direct_tile_f32<4>(k, A + i * lda, lda, packed_b, C + i * ldc, ldc, cols, alpha, beta);
+    i += 4;
+  }
+  if (i + 2 <= m) {
+    direct_tile_f32<2>(k, A + i * lda, lda, packed_b, C + i * ldc, ldc, cols, alpha, beta);
+    i += 2;
+  }
+  if (i < m) direct_tile_f32<1>(k, A + i * lda, lda, packed_b, C + i * ldc, ldc, cols, alpha, beta);
 }
 
 }  // namespace
@@ -232,7 +289,7 @@ KernelSpec<float> avx512_kernel_f32(int64_t n) {
   // At most 16 columns (a classifier's logits): one vector per row instead of
   // two, most of which would be padding.
   if (n <= 16) return {"avx512 16x16", 16, 16, 256, 256, 2048, &kernel<F32, 16, 1>, &pack_f32<16>, &pack_f32<16>,
-                          &narrow_trans_a_f32};
+                          &narrow_trans_a_f32, &narrow_direct_a_f32};
   return {"avx512 8x32", 8, 32, 256, 256, 2048, &kernel<F32, 8, 2>, &pack_f32<8>, &pack_f32<32>,
           &narrow_trans_a_f32};
 }

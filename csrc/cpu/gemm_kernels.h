@@ -27,10 +27,19 @@ using PackFn = void (*)(const T* src, int64_t line_stride, int64_t k_stride, int
 // mc: rows of A packed together, sized so the A block (mc x kc) stays in L2;
 // nc: columns of B packed together, sized so the B panel (kc x nc) stays in L3.
 // C (m x n) = alpha * A^T B + beta * C for a narrow C, A stored k x m (row
-// stride lda), B stored k x n (ldb); `ct` is scratch for n * m values.
+// stride lda), B stored k x n (ldb); C's element (i, j) is C[i * rs + j * cs],
+// with cs == 1 (C row-major) or rs == 1 (C^T row-major: the short product
+// (g^T @ x) computed as its transpose). `ct` is scratch for n * m values.
 template <class T>
 using NarrowTransAFn = void (*)(int64_t m, int64_t n, int64_t k, T alpha, const T* A, int64_t lda, const T* B,
-                                int64_t ldb, T beta, T* C, int64_t ldc, T* ct);
+                                int64_t ldb, T beta, T* C, int64_t rs, int64_t cs, T* ct);
+
+// C (m x n, n <= 16) = alpha * A @ B + beta * C with A read in place (row
+// stride lda) and B packed as one 16-wide sliver: k rows of 16 values, zero
+// padded, 64-byte aligned. Null where the ISA has no such kernel.
+template <class T>
+using NarrowDirectAFn = void (*)(int64_t m, int64_t n, int64_t k, T alpha, const T* A, int64_t lda,
+                                 const T* packed_b, T beta, T* C, int64_t ldc);
 
 template <class T>
 struct KernelSpec {
@@ -40,6 +49,7 @@ struct KernelSpec {
   MicroKernel<T> kernel;
   PackFn<T> pack_a, pack_b;  // widths mr and nr
   NarrowTransAFn<T> narrow_trans_a;
+  NarrowDirectAFn<T> narrow_direct_a = nullptr;  // used when nr == 16
 };
 
 // The plain C++ packer; each kernel file instantiates it with its own flags.
@@ -88,7 +98,7 @@ void pack_slivers_generic(const T* src, int64_t line_stride, int64_t k_stride, i
 // compiler vectorizes with the including file's ISA flags, then writes C.
 template <class T>
 void narrow_trans_a_generic(int64_t m, int64_t n, int64_t k, T alpha, const T* A, int64_t lda, const T* B,
-                            int64_t ldb, T beta, T* C, int64_t ldc, T* ct) {
+                            int64_t ldb, T beta, T* C, int64_t rs, int64_t cs, T* ct) {
   for (int64_t j = 0; j < n * m; ++j) ct[j] = T(0);
   for (int64_t kk = 0; kk < k; ++kk) {
     const T* a = A + kk * lda;
@@ -99,10 +109,11 @@ void narrow_trans_a_generic(int64_t m, int64_t n, int64_t k, T alpha, const T* A
       for (int64_t i = 0; i < m; ++i) row[i] += bj * a[i];
     }
   }
-  for (int64_t i = 0; i < m; ++i) {
-    T* c = C + i * ldc;
-    for (int64_t j = 0; j < n; ++j) c[j] = beta == T(0) ? alpha * ct[j * m + i] : alpha * ct[j * m + i] + beta * c[j];
-  }
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t i = 0; i < m; ++i) {
+      T& c = C[i * rs + j * cs];
+      c = beta == T(0) ? alpha * ct[j * m + i] : alpha * ct[j * m + i] + beta * c;
+    }
 }
 }  // namespace
 
