@@ -62,13 +62,18 @@ def peak_gflops(threads, capability, override=None):
 
 
 class Report:
+    """The table of results. With several rounds (the whole suite run again),
+    each row keeps every round's times; `finish` prints median times and the
+    median of the per-round ratios, which a shared, noisy machine skews less."""
+
     def __init__(self, threads, peak, has_torch):
         self.rows = []
         self.threads = threads
         self.peak = peak
         self.has_torch = has_torch
+        self._rounds = {}  # (op, shape) -> list of (flops, t_deepcore, t_numpy, t_torch)
 
-    def add(self, op, shape, flops, t_deepcore, t_numpy=None, t_torch=None):
+    def _row(self, op, shape, flops, t_deepcore, t_numpy, t_torch):
         row = {"op": op, "shape": shape, "deepcore_ms": t_deepcore * 1e3,
                "numpy_ms": t_numpy * 1e3 if t_numpy else None,
                "torch_ms": t_torch * 1e3 if t_torch else None,
@@ -77,8 +82,32 @@ class Report:
                "vs_torch": (t_torch / t_deepcore) if t_torch else None,
                "gflops": flops / t_deepcore / 1e9 if flops else None}
         row["pct_peak"] = 100 * row["gflops"] / self.peak if (row["gflops"] and self.peak) else None
+        return row
+
+    def add(self, op, shape, flops, t_deepcore, t_numpy=None, t_torch=None):
+        self._rounds.setdefault((op, shape), []).append((flops, t_deepcore, t_numpy, t_torch))
+        row = self._row(op, shape, flops, t_deepcore, t_numpy, t_torch)
         self.rows.append(row)
         print(self._line(row), flush=True)
+
+    def finish(self):
+        """Replaces the rows by one per case: median times, median of the per-round ratios."""
+        if all(len(v) == 1 for v in self._rounds.values()):
+            return
+        rounds = max(len(v) for v in self._rounds.values())
+        print(f"\nmedians over {rounds} rounds (ratios: median of each round's ratio)")
+        self.header()
+        self.rows = []
+        for (op, shape), runs in self._rounds.items():
+            med = [statistics.median(t for t in col if t is not None) if any(t is not None for t in col) else None
+                   for col in zip(*[r[1:] for r in runs])]
+            row = self._row(op, shape, runs[0][0], *med)
+            for key, col in (("vs_numpy", 2), ("vs_torch", 3)):
+                ratios = [r[col] / r[1] for r in runs if r[col]]
+                row[key] = statistics.median(ratios) if ratios else None
+            row["rounds"] = len(runs)
+            self.rows.append(row)
+            print(self._line(row), flush=True)
 
     def header(self):
         cols = f"{'op':<26}{'shape':<26}{'deepcore ms':>12}{'numpy ms':>10}{'x numpy':>9}"

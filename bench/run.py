@@ -27,11 +27,14 @@ def matmul_cases(quick):
     sizes = [256, 512, 1024] if quick else [256, 512, 1024, 2048]
     for n in sizes:
         yield "matmul", (n, n), (n, n), False, False
-    # The lecture's MLP (batch 128): forward, grad_input = g @ W^T, grad_W = X^T @ g.
+    # The lecture's MLP (batch 128) with a Keras kernel W (in x out): forward X @ W,
+    # grad_input = g @ W^T, grad_W = X^T @ g; torch stores W as (out x in) and
+    # computes its gradient as g^T @ X.
     for k, n in ((784, 512), (512, 512), (512, 10)):
         yield "mlp forward", (128, k), (k, n), False, False
         yield "mlp grad_input", (128, n), (k, n), False, True
         yield "mlp grad_weight", (128, k), (128, n), True, False
+        yield "mlp grad_weight (torch)", (128, n), (128, k), True, False
 
 
 def bench_matmul(report, quick, rng):
@@ -130,6 +133,8 @@ def main():
     p.add_argument("--json", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.json"))
     p.add_argument("--only", choices=["matmul", "elementwise", "autograd", "cnn"], default=None)
     p.add_argument("--peak-gflops", type=float, default=None, help="override the estimated float32 peak")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="run the suite this many times and report medians (steadier on a shared machine)")
     args = p.parse_args()
 
     deepcore.set_num_threads(args.threads)
@@ -145,16 +150,18 @@ def main():
     print("ratios: x numpy / x torch = their time / deepcore's time (> 1: deepcore faster)\n")
     report = Report(args.threads, peak, torch is not None)
     report.header()
-    rng = np.random.default_rng(0)
-    if args.only in (None, "matmul"):
-        bench_matmul(report, args.quick, rng)
-    if args.only in (None, "elementwise"):
-        bench_elementwise(report, args.quick, rng)
-    if args.only in (None, "autograd"):
-        bench_autograd_step(report, rng)
-    if args.only in (None, "cnn"):
-        bench_cnn(report, args.quick, rng)
-    report.save(args.json, {"cpu": cpu_name(), "threads": args.threads, "capability": cap,
+    for _ in range(max(1, args.rounds)):
+        rng = np.random.default_rng(0)
+        if args.only in (None, "matmul"):
+            bench_matmul(report, args.quick, rng)
+        if args.only in (None, "elementwise"):
+            bench_elementwise(report, args.quick, rng)
+        if args.only in (None, "autograd"):
+            bench_autograd_step(report, rng)
+        if args.only in (None, "cnn"):
+            bench_cnn(report, args.quick, rng)
+    report.finish()
+    report.save(args.json, {"rounds": max(1, args.rounds), "cpu": cpu_name(), "threads": args.threads, "capability": cap,
                             "gemm_kernel": deepcore.backends.cpu.gemm_kernel, "numpy": np.__version__,
                             "torch": torch.__version__ if torch is not None else None, "peak_gflops": peak})
 

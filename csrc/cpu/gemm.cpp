@@ -204,8 +204,8 @@ void narrow_direct_a(const KernelSpec<T>& ks, int64_t M, int64_t N, int64_t K, T
   if (!packed_b) throw std::bad_alloc();
   ks.pack_b(B.p, B.cs, B.rs, N, K, packed_b);
   const bool threaded = max_threads > 1 && 2 * M * N * K >= (int64_t(1) << 19);
-  // Row blocks are multiples of 24 so every ISA's row tile (6, 12) divides them.
-  const int64_t rows_per_task = threaded ? std::max<int64_t>(24, round_up(ceil_div(M, max_threads), 24)) : M;
+  // Equal row blocks: the kernels cut exact edge tiles, so no multiple of the tile height is needed.
+  const int64_t rows_per_task = threaded ? round_up(ceil_div(M, max_threads), 4) : M;
   const int64_t tasks = ceil_div(M, rows_per_task);
   auto run = [&](int64_t t) {
     const int64_t i0 = t * rows_per_task, rows = std::min(rows_per_task, M - i0);

@@ -62,7 +62,8 @@ class Permute(Function):
     def forward(ctx, x, dims):
         ctx.dims = dims
         nd = x._data
-        return Tensor._make(_C.view(nd, [nd.shape[d] for d in dims], [nd.strides[d] for d in dims], nd.offset))
+        shape, strides = nd.shape, nd.strides  # each read builds a new tuple in C++
+        return Tensor._make(_C.view(nd, [shape[d] for d in dims], [strides[d] for d in dims], nd.offset))
 
     @staticmethod
     def backward(ctx, g):
