@@ -334,7 +334,14 @@ def _workloads(rng):
     a = deepcore.tensor(rng.standard_normal((257, 131)))
     b = deepcore.tensor(rng.standard_normal((131, 67)))
     c = deepcore.tensor(rng.standard_normal((1, 131)))
+    # float32 products with a 10-wide (or 10-tall) C take the GEMM's no-packing paths.
+    x = deepcore.tensor(rng.standard_normal((300, 512)).astype(np.float32))
+    w = deepcore.tensor(rng.standard_normal((10, 512)).astype(np.float32))
+    g = deepcore.tensor(rng.standard_normal((300, 10)).astype(np.float32))
     return {
+        "narrow x @ w^T": lambda: x @ w.T,
+        "narrow x^T @ g": lambda: x.T @ g,
+        "short g^T @ x": lambda: g.T @ x,
         "elementwise": lambda: ((a * 2 + c).exp() / (a.abs() + 1)).tanh(),
         "sum all": lambda: a.sum(),
         "sum dim 0": lambda: a.sum(0),

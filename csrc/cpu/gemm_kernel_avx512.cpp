@@ -47,8 +47,9 @@ struct F64 {
 
 // MR rows x NV vectors of accumulators; a row of C is NV vectors wide, so
 // each k step is NV loads of B, MR broadcasts of A (folded into the FMAs as
-// embedded broadcasts) and MR*NV FMAs.
-template <class S, int MR, int NV>
+// embedded broadcasts) and MR*NV FMAs. The packed A sliver holds AS >= MR
+// rows per k, so an edge tile can run with fewer rows than the sliver.
+template <class S, int MR, int NV, int AS = MR>
 void kernel(int64_t kc, const typename S::T* a, const typename S::T* b, typename S::T* c, int64_t ldc, int m,
             int n, typename S::T alpha, typename S::T beta) {
   using V = typename S::V;
@@ -75,7 +76,7 @@ void kernel(int64_t kc, const typename S::T* a, const typename S::T* b, typename
 #pragma GCC unroll 8
       for (int j = 0; j < NV; ++j) acc[i][j] = S::fma(ai, bv[j], acc[i][j]);
     }
-    a += MR;
+    a += AS;
     b += NV * L;
   }
 
@@ -279,6 +280,24 @@ void narrow_direct_a_f32(int64_t m, int64_t n, int64_t k, float alpha, const flo
   if (i < m) direct_tile_f32<1>(k, A + i * lda, lda, packed_b, C + i * ldc, ldc, cols, alpha, beta);
 }
 
+// A tile of MR rows whose edge tiles (m < MR rows) run a kernel of MR/2,
+// MR/4 ... rows instead of multiplying zero padding: a 9-row C (a one-channel
+// 3x3 convolution's weight gradient) is one 8-row and one 1-row tile.
+template <class S, int MR, int NV>
+void kernel_with_edges(int64_t kc, const typename S::T* a, const typename S::T* b, typename S::T* c, int64_t ldc,
+                       int m, int n, typename S::T alpha, typename S::T beta) {
+  if (m > MR / 2)
+    kernel<S, MR, NV>(kc, a, b, c, ldc, m, n, alpha, beta);
+  else if (MR >= 4 && m > MR / 4)
+    kernel<S, (MR / 2 > 0 ? MR / 2 : 1), NV, MR>(kc, a, b, c, ldc, m, n, alpha, beta);
+  else if (MR >= 8 && m > MR / 8)
+    kernel<S, (MR / 4 > 0 ? MR / 4 : 1), NV, MR>(kc, a, b, c, ldc, m, n, alpha, beta);
+  else if (m > 1)
+    kernel<S, (MR / 8 > 0 ? MR / 8 : 1), NV, MR>(kc, a, b, c, ldc, m, n, alpha, beta);
+  else
+    kernel<S, 1, NV, MR>(kc, a, b, c, ldc, m, n, alpha, beta);
+}
+
 }  // namespace
 
 // 8 x 32 (16 accumulators, two vectors per row) measured fastest on Zen 4
@@ -288,14 +307,14 @@ void narrow_direct_a_f32(int64_t m, int64_t n, int64_t k, float alpha, const flo
 KernelSpec<float> avx512_kernel_f32(int64_t n) {
   // At most 16 columns (a classifier's logits): one vector per row instead of
   // two, most of which would be padding.
-  if (n <= 16) return {"avx512 16x16", 16, 16, 256, 256, 2048, &kernel<F32, 16, 1>, &pack_f32<16>, &pack_f32<16>,
+  if (n <= 16) return {"avx512 16x16", 16, 16, 256, 256, 2048, &kernel_with_edges<F32, 16, 1>, &pack_f32<16>, &pack_f32<16>,
                           &narrow_trans_a_f32, &narrow_direct_a_f32};
-  return {"avx512 8x32", 8, 32, 256, 256, 2048, &kernel<F32, 8, 2>, &pack_f32<8>, &pack_f32<32>,
+  return {"avx512 8x32", 8, 32, 256, 256, 2048, &kernel_with_edges<F32, 8, 2>, &pack_f32<8>, &pack_f32<32>,
           &narrow_trans_a_f32};
 }
 
 KernelSpec<double> avx512_kernel_f64(int64_t /*n*/) {
-  return {"avx512 8x16 f64", 8, 16, 256, 128, 2048, &kernel<F64, 8, 2>, &pack_slivers_generic<double, 8>,
+  return {"avx512 8x16 f64", 8, 16, 256, 128, 2048, &kernel_with_edges<F64, 8, 2>, &pack_slivers_generic<double, 8>,
           &pack_slivers_generic<double, 16>, &narrow_trans_a_generic<double>};
 }
 
