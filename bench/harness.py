@@ -125,6 +125,21 @@ class Report:
             s += f"{f(r['torch_ms'], 10)}{f(r['vs_torch'], 9, 2)}"
         return s + f"{f(r['gflops'], 9, 1)}{f(r['pct_peak'], 8, 0)}"
 
+    def markdown(self, meta):
+        """The rows as a Markdown table, headed by the machine they were measured on."""
+        def f(v, p):
+            return f"{v:.{p}f}" if v is not None else "-"
+        lines = [f"CPU: {meta['cpu']}, {meta['threads']} threads, deepcore {meta['capability']} "
+                 f"({meta['gemm_kernel']}), numpy {meta['numpy']}, torch {meta['torch'] or 'not installed'}"
+                 + (f", medians of {meta['rounds']} rounds" if meta.get("rounds", 1) > 1 else ""), "",
+                 "| op | shape | deepcore ms | numpy ms | x numpy | torch ms | x torch | GFLOP/s |",
+                 "|---|---|---:|---:|---:|---:|---:|---:|"]
+        for r in self.rows:
+            lines.append(f"| {r['op']} | {r['shape']} | {f(r['deepcore_ms'], 3)} | {f(r['numpy_ms'], 3)} | "
+                         f"{f(r['vs_numpy'], 2)} | {f(r['torch_ms'], 3)} | {f(r['vs_torch'], 2)} | "
+                         f"{f(r['gflops'], 1)} |")
+        return "\n".join(lines) + "\n"
+
     def save(self, path, meta):
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         with open(path, "w") as f:

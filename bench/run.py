@@ -133,6 +133,7 @@ def main():
     p.add_argument("--json", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.json"))
     p.add_argument("--only", choices=["matmul", "elementwise", "autograd", "cnn"], default=None)
     p.add_argument("--peak-gflops", type=float, default=None, help="override the estimated float32 peak")
+    p.add_argument("--markdown", default=None, help="also write the table as Markdown to this file")
     p.add_argument("--rounds", type=int, default=1,
                    help="run the suite this many times and report medians (steadier on a shared machine)")
     args = p.parse_args()
@@ -161,9 +162,14 @@ def main():
         if args.only in (None, "cnn"):
             bench_cnn(report, args.quick, rng)
     report.finish()
-    report.save(args.json, {"rounds": max(1, args.rounds), "cpu": cpu_name(), "threads": args.threads, "capability": cap,
-                            "gemm_kernel": deepcore.backends.cpu.gemm_kernel, "numpy": np.__version__,
-                            "torch": torch.__version__ if torch is not None else None, "peak_gflops": peak})
+    meta = {"rounds": max(1, args.rounds), "cpu": cpu_name(), "threads": args.threads, "capability": cap,
+            "gemm_kernel": deepcore.backends.cpu.gemm_kernel, "numpy": np.__version__,
+            "torch": torch.__version__ if torch is not None else None, "peak_gflops": peak}
+    report.save(args.json, meta)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(report.markdown(meta))
+        print(f"wrote {args.markdown}")
 
 
 if __name__ == "__main__":

@@ -37,3 +37,13 @@ def test_measure_returns_a_median_of_positive_times():
     calls = []
     t = measure(lambda: calls.append(1), min_time=0.0, warmup=1, settle=0.0)
     assert t >= 0 and len(calls) >= 6
+
+
+def test_markdown_table_names_the_machine_and_every_row():
+    report = Report(threads=2, peak=None, has_torch=False)
+    report.add("matmul", "(2x2)@(2x2)", 16.0, 1e-3, t_numpy=2e-3)
+    meta = {"cpu": "Some CPU", "threads": 2, "capability": "avx2", "gemm_kernel": "avx2 6x16", "numpy": "2.0",
+            "torch": None, "rounds": 1}
+    md = report.markdown(meta).splitlines()
+    assert md[0].startswith("CPU: Some CPU, 2 threads") and "torch not installed" in md[0]
+    assert md[-1] == "| matmul | (2x2)@(2x2) | 1.000 | 2.000 | 2.00 | - | - | 0.0 |"
