@@ -590,3 +590,28 @@ def test_fashion_mnist_load_data():
         pytest.skip("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
     assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28) and x_train.dtype == np.uint8
     assert np.bincount(y_train).tolist() == [6000] * 10 and np.bincount(y_test).tolist() == [1000] * 10
+
+
+def test_backend_settings_take_effect_or_are_refused():
+    """set_epsilon reaches the losses and new optimizers; set_floatx and a channels_first format, which
+    deepcore.keras cannot honour, are refused instead of being ignored."""
+    from deepcore.keras import layers, losses, optimizers
+    y_true, y_pred = np.array([[1.0, 0.0]], np.float32), np.array([[0.0, 1.0]], np.float32)
+    try:
+        backend.set_epsilon(1e-3)
+        assert optimizers.RMSprop().epsilon == 1e-3 and optimizers.Adam(epsilon=1e-5).epsilon == 1e-5
+        loss = losses.categorical_crossentropy(y_true, y_pred).numpy()
+        np.testing.assert_allclose(loss, [-np.log(1e-3)], rtol=1e-5)
+    finally:
+        backend.set_epsilon(1e-7)
+    np.testing.assert_allclose(losses.categorical_crossentropy(y_true, y_pred).numpy(), [-np.log(1e-7)], rtol=1e-4)
+    with pytest.raises(ValueError, match="float32 models only"):
+        backend.set_floatx("float64")
+    try:
+        backend.set_image_data_format("channels_first")
+        for make in (lambda: layers.Conv2D(4, 3), lambda: layers.MaxPooling2D(), lambda: layers.Flatten()):
+            with pytest.raises(NotImplementedError, match="channels_last"):
+                make()
+    finally:
+        backend.set_image_data_format("channels_last")
+    assert layers.Conv2D(4, 3).data_format is None

@@ -4,8 +4,12 @@
     if K.image_data_format() == 'channels_first': ...
 
 ``image_data_format()`` is 'channels_last' (Keras' default: Conv2D takes
-(N, H, W, C)), ``epsilon()`` 1e-7 (the fuzz factor of Keras' optimizers and
-losses), ``floatx()`` 'float32', ``backend()`` 'deepcore'. ``get_uid(prefix)``
+(N, H, W, C)); 'channels_first' may be set so a listing can branch on it, and
+then the convolution, pooling and Flatten layers refuse to be built (deepcore
+has channels-last layers only). ``epsilon()`` 1e-7 is the fuzz factor of the
+optimizers (their default epsilon, read when one is made) and the losses'
+clipping (read at every call). ``floatx()`` is 'float32', the only
+precision deepcore.keras builds. ``backend()`` 'deepcore'. ``get_uid(prefix)``
 numbers objects per prefix (Keras 2 names layers 'dense_1', 'dense_2', ... this
 way) and ``clear_session()`` resets those counters; deepcore has no graph or
 session to tear down, so that, and running the hooks registered with
@@ -14,7 +18,7 @@ session to tear down, so that, and running the hooks registered with
 import collections
 
 _IMAGE_DATA_FORMATS = ("channels_last", "channels_first")
-_FLOATX = ("float32", "float64")
+_FLOATX = ("float32",)
 
 _image_data_format = "channels_last"
 _epsilon = 1e-7
@@ -58,7 +62,8 @@ def floatx():
 def set_floatx(value):
     global _floatx
     if value not in _FLOATX:
-        raise ValueError(f"set_floatx: deepcore computes in {_FLOATX}, got {value!r}")
+        raise ValueError(f"set_floatx: deepcore.keras builds float32 models only, got {value!r} (for "
+                         f"float64, write the model with deepcore.nn and call .double())")
     _floatx = str(value)
 
 

@@ -4,17 +4,17 @@ Each public function takes (y_true, y_pred) deepcore Tensors and returns the per
 (mean over the last axis), as Keras. ``compile`` uses each one's batch-mean form ``_mean`` (a
 single native loss kernel where one applies) instead of the per-sample form plus a mean.
 
-Probabilities are clipped to [epsilon, 1 - epsilon] (epsilon = 1e-7) before the logarithm in the
-cross-entropies, as Keras 2 does: the loss is bounded by -log(1e-7) = 16.1 and the gradient is
-zero where a probability was clipped."""
+Probabilities are clipped to [epsilon, 1 - epsilon] (epsilon = backend.epsilon(), 1e-7 unless
+set_epsilon changed it) before the logarithm in the cross-entropies, as Keras 2 does: the loss is
+bounded by -log(1e-7) = 16.1 and the gradient is zero where a probability was clipped."""
 from ..nn import functional as F
+from . import backend
 from ._common import as_tensor, deserialize
-
-EPSILON = 1e-7
 
 
 def _clip(p):
-    return p.clamp(EPSILON, 1.0 - EPSILON)
+    eps = backend.epsilon()
+    return p.clamp(eps, 1.0 - eps)
 
 
 def _prep(y_true, y_pred):
@@ -117,13 +117,13 @@ def _mean_absolute_error_mean(y_true, y_pred):
 def mean_absolute_percentage_error(y_true, y_pred):
     y_true, y_pred = _prep(y_true, y_pred)
     y_true = _same_shape("mean_absolute_percentage_error", y_true, y_pred)
-    return ((y_true - y_pred).abs() / y_true.abs().clamp(EPSILON, None)).mean(-1) * 100.0
+    return ((y_true - y_pred).abs() / y_true.abs().clamp(backend.epsilon(), None)).mean(-1) * 100.0
 
 
 def mean_squared_logarithmic_error(y_true, y_pred):
     y_true, y_pred = _prep(y_true, y_pred)
     y_true = _same_shape("mean_squared_logarithmic_error", y_true, y_pred)
-    d = (y_pred.clamp(EPSILON, None) + 1.0).log() - (y_true.clamp(EPSILON, None) + 1.0).log()
+    d = (y_pred.clamp(backend.epsilon(), None) + 1.0).log() - (y_true.clamp(backend.epsilon(), None) + 1.0).log()
     return (d * d).mean(-1)
 
 
@@ -163,7 +163,7 @@ def kullback_leibler_divergence(y_true, y_pred):
 def poisson(y_true, y_pred):
     y_true, y_pred = _prep(y_true, y_pred)
     y_true = _same_shape("poisson", y_true, y_pred)
-    return (y_pred - y_true * (y_pred + EPSILON).log()).mean(-1)
+    return (y_pred - y_true * (y_pred + backend.epsilon()).log()).mean(-1)
 
 
 def cosine_proximity(y_true, y_pred):

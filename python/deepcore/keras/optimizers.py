@@ -21,6 +21,7 @@ model's trainable weights. ``lr`` (alias ``learning_rate``) may be changed at an
 import math
 
 from .. import optim as _optim
+from . import backend as _backend
 from ._common import deserialize
 
 
@@ -157,7 +158,7 @@ class RMSprop(Optimizer):
     def __init__(self, lr=None, rho=0.9, epsilon=None, decay=0.0, **kwargs):
         super().__init__(lr=lr, decay=decay, **kwargs)
         self.rho = float(rho)
-        self.epsilon = 1e-7 if epsilon is None else float(epsilon)
+        self.epsilon = _backend.epsilon() if epsilon is None else float(epsilon)
 
     def _make(self, params):
         return _optim.RMSprop(params, lr=self.lr, alpha=self.rho, eps=self.epsilon)
@@ -175,7 +176,7 @@ class Adagrad(Optimizer):
 
     def __init__(self, lr=None, epsilon=None, decay=0.0, **kwargs):
         super().__init__(lr=lr, decay=decay, **kwargs)
-        self.epsilon = 1e-7 if epsilon is None else float(epsilon)
+        self.epsilon = _backend.epsilon() if epsilon is None else float(epsilon)
 
     def _make(self, params):
         return _optim.Adagrad(params, lr=self.lr, eps=self.epsilon)
@@ -194,7 +195,7 @@ class Adadelta(Optimizer):
     def __init__(self, lr=None, rho=0.95, epsilon=None, decay=0.0, **kwargs):
         super().__init__(lr=lr, decay=decay, **kwargs)
         self.rho = float(rho)
-        self.epsilon = 1e-7 if epsilon is None else float(epsilon)
+        self.epsilon = _backend.epsilon() if epsilon is None else float(epsilon)
 
     def _make(self, params):
         return _optim.Adadelta(params, lr=self.lr, rho=self.rho, eps=self.epsilon)
@@ -214,7 +215,7 @@ class Adam(Optimizer):
     def __init__(self, lr=None, beta_1=0.9, beta_2=0.999, epsilon=None, decay=0.0, amsgrad=False, **kwargs):
         super().__init__(lr=lr, decay=decay, **kwargs)
         self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
-        self.epsilon = 1e-7 if epsilon is None else float(epsilon)
+        self.epsilon = _backend.epsilon() if epsilon is None else float(epsilon)
         self.amsgrad = bool(amsgrad)
 
     def _make(self, params):

@@ -7,7 +7,7 @@ padding is odd the extra row/column goes at the bottom/right."""
 from ...nn import functional as F
 from ...ops.shape import cat
 from ...tensor import zeros
-from .. import activations, initializers, regularizers
+from .. import activations, backend, initializers, regularizers
 from .._common import serialize
 from .base import Layer
 from .core import activate
@@ -25,6 +25,10 @@ def _pair(value, name):
 def _check_format(layer, data_format):
     if data_format not in (None, "channels_last"):
         raise NotImplementedError(f"{layer}: only data_format='channels_last' (Keras' default) is supported")
+    if data_format is None and backend.image_data_format() != "channels_last":
+        raise NotImplementedError(f"{layer}: keras.backend.image_data_format() is "
+                                  f"{backend.image_data_format()!r}, but deepcore's layers are channels_last only "
+                                  f"(set it back with set_image_data_format('channels_last'))")
 
 
 def _padding(padding, layer):
