@@ -214,15 +214,6 @@ void pack_f32(const float* src, int64_t line_stride, int64_t k_stride, int64_t l
   }
 }
 
-// Fully unrolled loops over the accumulators keep them in registers.
-#if defined(__clang__)
-#define DC_UNROLL _Pragma("unroll")
-#elif defined(__GNUC__)
-#define DC_UNROLL _Pragma("GCC unroll 16")
-#else
-#define DC_UNROLL
-#endif
-
 // C (m x n, n <= 16) = alpha * A @ B + beta * C reading A in place: with C this
 // narrow, packing A would move as many bytes as the FMAs consume. Each k step
 // broadcasts MR values straight from MR rows of A against the packed B row.
@@ -248,30 +239,22 @@ void direct_tile_f32(int64_t k, const float* A, int64_t lda, const float* packed
   store_tile<F32, MR, NV>(acc, C, ldc, MR, n, alpha, beta);
 }
 
-template <int NV>
-void direct_rows_nv(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
-                    const float* packed_b, float beta, float* C, int64_t ldc) {
-  const int cols = static_cast<int>(n);
+// Tiles of MR rows, then the rest with MR/2, MR/4 ... rows: rows past m must not be read.
+template <int MR, int NV>
+void direct_rows_f32(int64_t m, int64_t k, const float* A, int64_t lda, const float* packed_b, float* C,
+                     int64_t ldc, int n, float alpha, float beta) {
   int64_t i = 0;
-  for (; i + 6 <= m; i += 6) direct_tile_f32<6, NV>(k, A + i * lda, lda, packed_b, C + i * ldc, ldc, cols, alpha, beta);
-  // Exact edge tiles: rows past m must not be read.
-  if (i + 4 <= m) {
-    direct_tile_f32<4, NV>(k, A + i * lda, lda, packed_b, C + i * ldc, ldc, cols, alpha, beta);
-    i += 4;
-  }
-  if (i + 2 <= m) {
-    direct_tile_f32<2, NV>(k, A + i * lda, lda, packed_b, C + i * ldc, ldc, cols, alpha, beta);
-    i += 2;
-  }
-  if (i < m) direct_tile_f32<1, NV>(k, A + i * lda, lda, packed_b, C + i * ldc, ldc, cols, alpha, beta);
+  for (; i + MR <= m; i += MR) direct_tile_f32<MR, NV>(k, A + i * lda, lda, packed_b, C + i * ldc, ldc, n, alpha, beta);
+  if constexpr (MR > 1)
+    if (i < m) direct_rows_f32<MR / 2, NV>(m - i, k, A + i * lda, lda, packed_b, C + i * ldc, ldc, n, alpha, beta);
 }
 
 void narrow_direct_a_f32(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
                          const float* packed_b, float beta, float* C, int64_t ldc) {
   if (n <= 8)
-    direct_rows_nv<1>(m, n, k, alpha, A, lda, packed_b, beta, C, ldc);
+    direct_rows_f32<6, 1>(m, k, A, lda, packed_b, C, ldc, static_cast<int>(n), alpha, beta);
   else
-    direct_rows_nv<2>(m, n, k, alpha, A, lda, packed_b, beta, C, ldc);
+    direct_rows_f32<6, 2>(m, k, A, lda, packed_b, C, ldc, static_cast<int>(n), alpha, beta);
 }
 
 // The narrow A^T @ B path (see narrow_trans_a_generic) tiled in registers:

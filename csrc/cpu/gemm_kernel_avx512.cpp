@@ -112,6 +112,13 @@ void kernel(int64_t kc, const typename S::T* a, const typename S::T* b, typename
   }
 }
 
+// c[lanes in mask] = alpha * acc + beta * c (c only written when beta == 0).
+inline void store_scaled(float* c, __mmask16 mask, __m512 acc, float alpha, float beta) {
+  __m512 r = _mm512_mul_ps(acc, _mm512_set1_ps(alpha));
+  if (beta != 0.0f) r = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(mask, c), r);
+  _mm512_mask_storeu_ps(c, mask, r);
+}
+
 // Transposes the 16 x 16 block held in r[0..15] (row i in r[i]) in place.
 inline void transpose16x16(__m512 r[16]) {
   __m512 t[16];
@@ -170,16 +177,6 @@ void pack_f32(const float* src, int64_t line_stride, int64_t k_stride, int64_t l
   }
 }
 
-// Fully unrolled loops over the N accumulators keep them in registers;
-// without it GCC spills them and the tile runs 2.6x slower.
-#if defined(__clang__)
-#define DC_UNROLL _Pragma("unroll")
-#elif defined(__GNUC__)
-#define DC_UNROLL _Pragma("GCC unroll 16")
-#else
-#define DC_UNROLL
-#endif
-
 // The narrow A^T @ B path (see narrow_trans_a_generic) tiled in registers:
 // 16 consecutive rows of C (one vector of A's row kk) times all N columns,
 // accumulated over k in N vectors; per step one load of A, N broadcasts of B,
@@ -198,14 +195,8 @@ void narrow_tile_f32(int64_t rows, int64_t k, float alpha, const float* A, int64
     for (int j = 0; j < N; ++j) acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(b[j]), a, acc[j]);
   }
   if (rs == 1) {  // C^T row-major: each accumulator is a run of C^T's row j
-    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
     DC_UNROLL
-    for (int j = 0; j < N; ++j) {
-      float* c = C + j * cs;
-      __m512 r = _mm512_mul_ps(acc[j], va);
-      if (beta != 0.0f) r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask, c), r);
-      _mm512_mask_storeu_ps(c, mask, r);
-    }
+    for (int j = 0; j < N; ++j) store_scaled(C + j * cs, mask, acc[j], alpha, beta);
     return;
   }
   alignas(64) float tile[N][16];
@@ -249,53 +240,35 @@ void direct_tile_f32(int64_t k, const float* A, int64_t lda, const float* packed
     DC_UNROLL
     for (int i = 0; i < MR; ++i) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(A[i * lda + kk]), b, acc[i]);
   }
-  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
   DC_UNROLL
-  for (int i = 0; i < MR; ++i) {
-    float* c = C + i * ldc;
-    __m512 r = _mm512_mul_ps(acc[i], va);
-    if (beta != 0.0f) r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(cols, c), r);
-    _mm512_mask_storeu_ps(c, cols, r);
-  }
+  for (int i = 0; i < MR; ++i) store_scaled(C + i * ldc, cols, acc[i], alpha, beta);
+}
+
+// Tiles of MR rows, then the rest with MR/2, MR/4 ... rows: rows past m must not be read.
+template <int MR>
+void direct_rows_f32(int64_t m, int64_t k, const float* A, int64_t lda, const float* packed_b, float* C,
+                     int64_t ldc, __mmask16 cols, float alpha, float beta) {
+  int64_t i = 0;
+  for (; i + MR <= m; i += MR) direct_tile_f32<MR>(k, A + i * lda, lda, packed_b, C + i * ldc, ldc, cols, alpha, beta);
+  if constexpr (MR > 1)
+    if (i < m) direct_rows_f32<MR / 2>(m - i, k, A + i * lda, lda, packed_b, C + i * ldc, ldc, cols, alpha, beta);
 }
 
 void narrow_direct_a_f32(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
                          const float* packed_b, float beta, float* C, int64_t ldc) {
-  const __mmask16 cols = static_cast<__mmask16>((1u << n) - 1);
-  int64_t i = 0;
-  for (; i + 12 <= m; i += 12) direct_tile_f32<12>(k, A + i * lda, lda, packed_b, C + i * ldc, ldc, cols, alpha, beta);
-  // Exact edge tiles: rows past m must not be read.
-  if (i + 8 <= m) {
-    direct_tile_f32<8>(k, A + i * lda, lda, packed_b, C + i * ldc, ldc, cols, alpha, beta);
-    i += 8;
-  }
-  if (i + 4 <= m) {
-    direct_tile_f32<4>(k, A + i * lda, lda, packed_b, C + i * ldc, ldc, cols, alpha, beta);
-    i += 4;
-  }
-  if (i + 2 <= m) {
-    direct_tile_f32<2>(k, A + i * lda, lda, packed_b, C + i * ldc, ldc, cols, alpha, beta);
-    i += 2;
-  }
-  if (i < m) direct_tile_f32<1>(k, A + i * lda, lda, packed_b, C + i * ldc, ldc, cols, alpha, beta);
+  direct_rows_f32<12>(m, k, A, lda, packed_b, C, ldc, static_cast<__mmask16>((1u << n) - 1), alpha, beta);
 }
 
 // A tile of MR rows whose edge tiles (m < MR rows) run a kernel of MR/2,
 // MR/4 ... rows instead of multiplying zero padding: a 9-row C (a one-channel
 // 3x3 convolution's weight gradient) is one 8-row and one 1-row tile.
-template <class S, int MR, int NV>
+template <class S, int MR, int NV, int AS = MR>
 void kernel_with_edges(int64_t kc, const typename S::T* a, const typename S::T* b, typename S::T* c, int64_t ldc,
                        int m, int n, typename S::T alpha, typename S::T beta) {
-  if (m > MR / 2)
-    kernel<S, MR, NV>(kc, a, b, c, ldc, m, n, alpha, beta);
-  else if (MR >= 4 && m > MR / 4)
-    kernel<S, (MR / 2 > 0 ? MR / 2 : 1), NV, MR>(kc, a, b, c, ldc, m, n, alpha, beta);
-  else if (MR >= 8 && m > MR / 8)
-    kernel<S, (MR / 4 > 0 ? MR / 4 : 1), NV, MR>(kc, a, b, c, ldc, m, n, alpha, beta);
-  else if (m > 1)
-    kernel<S, (MR / 8 > 0 ? MR / 8 : 1), NV, MR>(kc, a, b, c, ldc, m, n, alpha, beta);
-  else
-    kernel<S, 1, NV, MR>(kc, a, b, c, ldc, m, n, alpha, beta);
+  if constexpr (MR > 1) {
+    if (m <= MR / 2) return kernel_with_edges<S, MR / 2, NV, AS>(kc, a, b, c, ldc, m, n, alpha, beta);
+  }
+  kernel<S, MR, NV, AS>(kc, a, b, c, ldc, m, n, alpha, beta);
 }
 
 }  // namespace
