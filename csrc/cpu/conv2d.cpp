@@ -136,8 +136,11 @@ void valid_columns(int64_t off, int64_t s, int64_t W, int64_t OW, int64_t& lo, i
 
 // Calls fn(row (c, ky, kx), plane c, first output pixel j, ox0, ox1, iy, lo, hi, xoff)
 // for each run of output pixels [j, j + ox1 - ox0) of the tile [j0, j1) that lies on one output row.
+// Small images make these runs short (7-28 pixels, thousands per image), so the
+// walk keeps (oy, ox0) by increment instead of dividing j for every run.
 template <class F>
 void for_each_tap_run(const Geometry& g, int64_t j0, int64_t j1, const F& fn) {
+  const int64_t oy_first = j0 / g.OW, ox_first = j0 % g.OW;
   for (int64_t c = 0; c < g.Cg; ++c)
     for (int64_t ky = 0; ky < g.kh; ++ky)
       for (int64_t kx = 0; kx < g.kw; ++kx) {
@@ -145,34 +148,35 @@ void for_each_tap_run(const Geometry& g, int64_t j0, int64_t j1, const F& fn) {
         const int64_t yoff = ky * g.dh - g.ph, xoff = kx * g.dw - g.pw;
         int64_t lo_all, hi_all;
         valid_columns(xoff, g.sw, g.W, g.OW, lo_all, hi_all);
-        for (int64_t j = j0; j < j1;) {
-          const int64_t oy = j / g.OW, ox0 = j % g.OW, ox1 = std::min(g.OW, ox0 + (j1 - j));
+        int64_t oy = oy_first, ox0 = ox_first;
+        for (int64_t j = j0; j < j1; j += g.OW - ox0, ox0 = 0, ++oy) {
+          const int64_t ox1 = std::min(g.OW, ox0 + (j1 - j));
           const int64_t iy = oy * g.sh + yoff;
           const bool inside = iy >= 0 && iy < g.H;
           const int64_t lo = inside ? std::clamp(lo_all, ox0, ox1) : ox1;
           const int64_t hi = inside ? std::clamp(hi_all, lo, ox1) : ox1;
           fn(row, c, j, ox0, ox1, iy, lo, hi, xoff);
-          j += ox1 - ox0;
         }
       }
 }
 
 // col (Ckk x (j1 - j0)) = the input pixels each tap sees for output pixels [j0, j1).
+// Plain loops, not fill/memcpy calls: most runs are shorter than a call costs.
 template <class T>
 void im2col(const Geometry& g, const T* x, int64_t j0, int64_t j1, T* col) {
   const int64_t cols = j1 - j0;
   for_each_tap_run(g, j0, j1, [&](int64_t row, int64_t c, int64_t j, int64_t ox0, int64_t ox1, int64_t iy,
                                   int64_t lo, int64_t hi, int64_t xoff) {
     T* d = col + row * cols + (j - j0) - ox0;  // d[ox]
-    std::fill(d + ox0, d + lo, T(0));
+    for (int64_t ox = ox0; ox < lo; ++ox) d[ox] = T(0);
     if (lo < hi) {
       const T* src = x + c * g.HW() + iy * g.W + xoff;  // src[ox * sw], valid for ox in [lo, hi)
       if (g.sw == 1)
-        std::memcpy(d + lo, src + lo, static_cast<size_t>(hi - lo) * sizeof(T));
+        for (int64_t ox = lo; ox < hi; ++ox) d[ox] = src[ox];
       else
         for (int64_t ox = lo; ox < hi; ++ox) d[ox] = src[ox * g.sw];
     }
-    std::fill(d + hi, d + ox1, T(0));
+    for (int64_t ox = hi; ox < ox1; ++ox) d[ox] = T(0);
   });
 }
 

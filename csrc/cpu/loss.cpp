@@ -359,13 +359,12 @@ inline T sigmoid_neg(T x) {
 }
 
 // Per-element loss and d loss / dx, in the input's precision (float math for float32).
+// BCE's loss is computed a block at a time in pointwise_loss (vector logs).
 template <Pointwise K, class T>
 inline T loss_at(T x, T y, T pos_weight) {
+  static_assert(K != Pointwise::BCE);
   if constexpr (K == Pointwise::MSE) return (x - y) * (x - y);
   else if constexpr (K == Pointwise::L1) return std::abs(x - y);
-  else if constexpr (K == Pointwise::BCE)
-    // PyTorch clamps each log at -100 so that x = 0 or 1 gives a finite loss.
-    return -(y * std::max(std::log(x), T(-100)) + (T(1) - y) * std::max(std::log1p(-x), T(-100)));
   else return (T(1) - y) * x + (T(1) + (pos_weight - T(1)) * y) * softplus_neg(x);
 }
 
@@ -447,15 +446,37 @@ NDArray pointwise_loss(const std::string& kind_s, const NDArray& x_in, const NDA
     dispatch_kind(a.kind, [&]<Pointwise K>() {
       auto block_sum = [&](int64_t b, int64_t e) -> std::pair<double, double> {
         double s = 0;
-        for (int64_t i = b; i < e; ++i) {
-          const T xi = px[i];
-          if constexpr (K == Pointwise::BCE) {
-            if (!(xi >= T(0) && xi <= T(1)) && first_bad[b / block] < 0) first_bad[b / block] = i;
+        if constexpr (K == Pointwise::BCE) {
+          // The two logs run through the ISA's vector log a chunk at a time: scalar
+          // logf + log1pf took 15 ns per element (a 256x784 auto-encoder batch: 3 ms).
+          const auto& vlog = vec::kernels<T>().log;
+          constexpr int64_t kChunk = 256;
+          T log_x[kChunk], log_1mx[kChunk];
+          for (int64_t c0 = b; c0 < e; c0 += kChunk) {
+            const int64_t m = std::min(kChunk, e - c0);
+            for (int64_t i = 0; i < m; ++i) {
+              const T xi = px[c0 + i];
+              if (!(xi >= T(0) && xi <= T(1)) && first_bad[b / block] < 0) first_bad[b / block] = c0 + i;
+              log_1mx[i] = T(1) - xi;  // exact for x >= 1/2; below, its rounding is under the loss's own
+            }
+            vlog(px + c0, log_x, m);
+            vlog(log_1mx, log_1mx, m);
+            for (int64_t i = 0; i < m; ++i) {
+              const T yi = py[c0 + i];
+              // PyTorch clamps each log at -100 so that x = 0 or 1 gives a finite loss.
+              T l = -(yi * std::max(log_x[i], T(-100)) + (T(1) - yi) * std::max(log_1mx[i], T(-100)));
+              if (pw) l *= pw[c0 + i];
+              if (po) po[c0 + i] = l;
+              s += double(l);
+            }
           }
-          T l = loss_at<K, T>(xi, py[i], ppw ? ppw[i] : T(1));
-          if (pw) l *= pw[i];
-          if (po) po[i] = l;
-          s += double(l);
+        } else {
+          for (int64_t i = b; i < e; ++i) {
+            T l = loss_at<K, T>(px[i], py[i], ppw ? ppw[i] : T(1));
+            if (pw) l *= pw[i];
+            if (po) po[i] = l;
+            s += double(l);
+          }
         }
         return {s, 0.0};
       };
