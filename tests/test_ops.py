@@ -267,6 +267,11 @@ def test_argmax_argmin(name, dim, keepdim, rng):
 def test_max_without_dim_and_function_forms(rng):
     check_op("max()", lambda a: a.max(), np.max, [(3, 5)], rng=rng)
     check_op("deepcore.max(a, b)", lambda a, b: lib(a).max(a, b), np.maximum, [(3, 5), (5,)], rng=rng)
+    # A number operand (torch requires two tensors: no PyTorch comparison); it gets no gradient.
+    check_op("deepcore.maximum(a, 0.5)", lambda a: deepcore.maximum(a, 0.5), lambda a: np.maximum(a, 0.5), [(3, 5)],
+             torch_fn=False, rng=rng)
+    check_op("deepcore.minimum(-0.5, a)", lambda a: deepcore.minimum(-0.5, a), lambda a: np.minimum(-0.5, a),
+             [(3, 5)], torch_fn=False, rng=rng)
     check_op("deepcore.sum(a, dim)", lambda a: lib(a).sum(a, 1), lambda a: a.sum(1), [(3, 5)], rng=rng)
     check_op("deepcore.mean(a, dim)", lambda a: lib(a).mean(a, (0, 1)), lambda a: a.mean((0, 1)), [(3, 5)], rng=rng)
 

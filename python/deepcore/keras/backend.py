@@ -14,8 +14,13 @@ numbers objects per prefix (Keras 2 names layers 'dense_1', 'dense_2', ... this
 way) and ``clear_session()`` resets those counters; deepcore has no graph or
 session to tear down, so that, and running the hooks registered with
 ``register_clear_session_hook``, is all it does.
+
+The tensor functions custom losses, metrics, Lambdas and layers are written with (``K.mean``,
+``K.square``, ``K.exp``, ``K.random_normal``, ``K.concatenate``, ...) are in _backend_ops.py.
 """
 import collections
+
+from ._backend_ops import *  # noqa: F401,F403  (K.mean, K.square, ...: the tensor functions)
 
 _IMAGE_DATA_FORMATS = ("channels_last", "channels_first")
 _FLOATX = ("float32",)

@@ -127,16 +127,19 @@ class _Extremum(Function):
 
     @classmethod
     def forward(cls, ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # One operand may be a Python number (maximum(x, 0.0)): kept aside, it gets no gradient.
+        ctx.numbers = tuple(None if isinstance(v, Tensor) else v for v in (a, b))
+        ctx.save_for_backward(*(v if isinstance(v, Tensor) else None for v in (a, b)))
         return _raw_binary(cls.op, a, b)
 
     @classmethod
     def backward(cls, ctx, g):
-        a, b = ctx.saved_tensors
+        a, b = (t if n is None else n for t, n in zip(ctx.saved_tensors, ctx.numbers))
         wins = _raw_binary(B.gt if cls.op == B.maximum else B.lt, a, b).to(g.dtype)
         ties = _raw_binary(B.eq, a, b).to(g.dtype) * 0.5
         wa = wins + ties
-        return sum_to(g * wa, tuple(a.shape)), sum_to(g * (1 - wa), tuple(b.shape))
+        return (sum_to(g * wa, _shape(a)) if ctx.numbers[0] is None else None,
+                sum_to(g * (1 - wa), _shape(b)) if ctx.numbers[1] is None else None)
 
 
 class Maximum(_Extremum):

@@ -5,8 +5,13 @@ from .convolutional import (  # noqa: F401
     MaxPooling2D, UpSampling2D,
 )
 from .core import Activation, Dense, Dropout, Flatten, Lambda, Permute, Reshape  # noqa: F401
+from .merge import (  # noqa: F401
+    Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add, average, concatenate, maximum, minimum,
+    multiply, subtract,
+)
 from .normalization import BatchNormalization  # noqa: F401
 
 _BUILTIN = {cls.__name__: cls for cls in (
     InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Permute, Lambda, Conv2D, MaxPooling2D,
-    AveragePooling2D, UpSampling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, BatchNormalization)}
+    AveragePooling2D, UpSampling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, BatchNormalization, Add, Subtract,
+    Multiply, Average, Maximum, Minimum, Concatenate)}

@@ -1,0 +1,189 @@
+"""deepcore.keras merge layers (Add ... Concatenate) and the backend tensor functions (K.mean ...):
+values against NumPy in Keras' layout, gradients, shape errors, save/load, and custom losses and
+metrics written with K training like the built-in ones."""
+import numpy as np
+import pytest
+
+import deepcore
+import deepcore.keras as keras
+from deepcore.keras import backend as K
+from deepcore.keras.layers import (Add, Average, Concatenate, Conv2D, Dense, Input, Maximum, Minimum, Multiply,
+                                   Subtract, add, concatenate)
+from deepcore.keras.models import Model, load_model
+
+RNG = np.random.default_rng(7)
+NUMPY_MERGE = {Add: lambda xs: sum(xs), Subtract: lambda xs: xs[0] - xs[1], Multiply: lambda xs: np.prod(xs, 0),
+               Average: lambda xs: np.mean(xs, 0), Maximum: lambda xs: np.max(xs, 0),
+               Minimum: lambda xs: np.min(xs, 0)}
+
+
+def arrays(shape, n):
+    return [RNG.standard_normal(shape).astype(np.float32) for _ in range(n)]
+
+
+# ---- merge layers --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cls", list(NUMPY_MERGE))
+@pytest.mark.parametrize("shape", [(4, 5), (3, 6, 5, 2)])
+def test_elementwise_merge_matches_numpy_eager_and_in_a_model(cls, shape):
+    n = 2 if cls is Subtract else 3
+    xs = arrays(shape, n)
+    expected = NUMPY_MERGE[cls](np.stack(xs)) if cls is not Add else xs[0] + xs[1] + xs[2]
+    eager = cls()([deepcore.tensor(x) for x in xs]).numpy()
+    np.testing.assert_allclose(eager, expected, rtol=1e-6, atol=1e-6)
+    inputs = [Input(shape[1:]) for _ in range(n)]
+    model = Model(inputs, cls()(inputs))
+    assert model.output_shape == (None,) + shape[1:]
+    np.testing.assert_allclose(model.predict(xs), expected, rtol=1e-6, atol=1e-6)
+
+
+def test_merge_broadcasts_a_size_one_axis_as_keras():
+    a, b = Input((1,)), Input((5,))
+    model = Model([a, b], Multiply()([a, b]))
+    assert model.output_shape == (None, 5)
+    xa, xb = arrays((3, 1), 1)[0], arrays((3, 5), 1)[0]
+    np.testing.assert_allclose(model.predict([xa, xb]), xa * xb, rtol=1e-6)
+
+
+@pytest.mark.parametrize("axis", [-1, 1, 2, 3])
+def test_concatenate_of_feature_maps_joins_keras_axes(axis):
+    shapes = [(2, 4, 5, 3), (2, 4, 5, 3)]
+    grow = axis % 4
+    shapes[1] = tuple(s + 2 if d == grow else s for d, s in enumerate(shapes[1]))
+    xs = [RNG.standard_normal(s).astype(np.float32) for s in shapes]
+    inputs = [Input(s[1:]) for s in shapes]
+    model = Model(inputs, Concatenate(axis=axis)(inputs))
+    expected = np.concatenate(xs, axis=axis)
+    assert model.output_shape == (None,) + expected.shape[1:]
+    np.testing.assert_array_equal(model.predict(xs), expected)
+    np.testing.assert_array_equal(concatenate([deepcore.tensor(x) for x in xs], axis=axis).numpy(), expected)
+
+
+def test_concatenate_gradient_splits_back_to_its_inputs():
+    # Keras layout in, rank 4: the internal channel-axis concatenation must route each slice back.
+    xs = [deepcore.tensor(x, requires_grad=True) for x in arrays((2, 3, 3, 2), 1) + arrays((2, 3, 3, 4), 1)]
+    weight = RNG.standard_normal((2, 3, 3, 6)).astype(np.float32)
+    (Concatenate()(xs) * deepcore.tensor(weight)).sum().backward()
+    np.testing.assert_array_equal(xs[0].grad.numpy(), weight[..., :2])
+    np.testing.assert_array_equal(xs[1].grad.numpy(), weight[..., 2:])
+
+
+def test_merge_layers_refuse_wrong_inputs_with_clear_errors():
+    a, b, c = Input((4,)), Input((5,)), Input((4,))
+    with pytest.raises(ValueError, match="at least 2"):
+        Add()(a)
+    with pytest.raises(ValueError, match="exactly 2"):
+        Subtract()([a, c, c])
+    with pytest.raises(ValueError, match="could not be broadcast"):
+        Add()([a, b])
+    with pytest.raises(ValueError, match="matching shapes except"):
+        Concatenate(axis=-1)([Input((2, 3)), Input((4, 3))])
+    with pytest.raises(ValueError, match="batch axis"):
+        Concatenate(axis=0)([a, c])
+
+
+def test_a_residual_model_with_merges_trains_saves_and_loads(tmp_path):
+    inp = Input((6, 6, 2))
+    h = Conv2D(4, (3, 3), padding="same", activation="relu")(inp)
+    h = concatenate([inp, h])
+    g = Conv2D(6, (1, 1))(h)
+    out = Dense(1)(keras.layers.Flatten()(add([h, g])))
+    model = Model(inp, out)
+    model.compile("adam", "mse")
+    x = RNG.standard_normal((32, 6, 6, 2)).astype(np.float32)
+    y = x.sum(axis=(1, 2, 3))[:, None] * 0.1
+    history = model.fit(x, y, epochs=30, batch_size=8, verbose=0)
+    assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+    path = str(tmp_path / "residual.safetensors")
+    model.save(path)
+    loaded = load_model(path)
+    assert [type(l).__name__ for l in loaded.layers] == [type(l).__name__ for l in model.layers]
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+
+
+# ---- backend tensor functions --------------------------------------------------------------------
+
+X = RNG.standard_normal((3, 4, 5)).astype(np.float32)
+
+
+@pytest.mark.parametrize("name, reference", [
+    ("sum", np.sum), ("mean", np.mean), ("max", np.max), ("min", np.min), ("var", np.var), ("std", np.std)])
+@pytest.mark.parametrize("axis", [None, -1, 1, [0, 2]])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_reductions_match_numpy(name, reference, axis, keepdims):
+    got = getattr(K, name)(deepcore.tensor(X), axis=axis, keepdims=keepdims)
+    want = reference(X.astype(np.float64), axis=tuple(axis) if isinstance(axis, list) else axis, keepdims=keepdims)
+    np.testing.assert_allclose(K.eval(got), want, rtol=2e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name, reference", [
+    ("square", np.square), ("abs", np.abs), ("exp", np.exp), ("sign", np.sign), ("sigmoid", lambda v: 1 / (1 + np.exp(-v))),
+    ("tanh", np.tanh), ("softplus", lambda v: np.logaddexp(0, v)), ("relu", lambda v: np.maximum(v, 0)),
+    ("sqrt", lambda v: np.sqrt(np.maximum(v, 0))), ("log", lambda v: np.log(np.abs(v) + 1))])
+def test_elementwise_functions_match_numpy(name, reference):
+    v = np.abs(X) + 1 if name == "log" else X
+    np.testing.assert_allclose(K.eval(getattr(K, name)(deepcore.tensor(v))), reference(v.astype(np.float64)) if
+                               name != "log" else np.log(v), rtol=3e-6, atol=1e-6)
+
+
+def test_shape_and_combination_functions_match_numpy():
+    t = deepcore.tensor(X)
+    assert K.int_shape(t) == (3, 4, 5) and K.ndim(t) == 3 and K.shape(t) == (3, 4, 5)
+    assert K.int_shape(Input((7,))) == (None, 7)
+    np.testing.assert_array_equal(K.eval(K.batch_flatten(t)), X.reshape(3, 20))
+    np.testing.assert_array_equal(K.eval(K.expand_dims(t, -1)), X[..., None])
+    np.testing.assert_array_equal(K.eval(K.transpose(t)), X.T)
+    np.testing.assert_array_equal(K.eval(K.permute_dimensions(t, (1, 0, 2))), X.transpose(1, 0, 2))
+    np.testing.assert_array_equal(K.eval(K.concatenate([t, t], axis=1)), np.concatenate([X, X], 1))
+    np.testing.assert_array_equal(K.eval(K.stack([t, t], axis=1)), np.stack([X, X], 1))
+    np.testing.assert_array_equal(K.eval(K.clip(t, -0.5, 0.5)), np.clip(X, -0.5, 0.5))
+    np.testing.assert_array_equal(K.eval(K.maximum(t, 0.25)), np.maximum(X, 0.25))
+    np.testing.assert_array_equal(K.eval(K.argmax(t)), X.argmax(-1))
+    w = RNG.standard_normal((2, 5, 6)).astype(np.float32)
+    np.testing.assert_allclose(K.eval(K.dot(t, deepcore.tensor(w))), np.tensordot(X, w, axes=([2], [1])),
+                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(K.eval(K.softmax(t)), np.exp(X) / np.exp(X).sum(-1, keepdims=True), rtol=1e-5)
+    assert K.eval(K.random_normal((2000,), mean=3.0, stddev=0.5)).std() == pytest.approx(0.5, rel=0.1)
+    u = K.eval(K.random_uniform((2000,), -2.0, -1.0))
+    assert u.min() >= -2.0 and u.max() <= -1.0
+
+
+def test_variables_hold_values_and_take_gradients():
+    v = K.variable(np.ones((2, 2)))
+    K.sum(K.square(v)).backward()
+    np.testing.assert_array_equal(v.grad.numpy(), 2 * np.ones((2, 2)))
+    K.set_value(v, [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(K.get_value(v), [[1, 2], [3, 4]])
+    assert v.requires_grad
+
+
+def test_backend_crossentropies_equal_the_loss_functions():
+    p = RNG.random((4, 6)).astype(np.float32)
+    y = np.eye(6, dtype=np.float32)[[0, 3, 5, 1]]
+    np.testing.assert_allclose(K.eval(K.mean(K.binary_crossentropy(deepcore.tensor(y), deepcore.tensor(p)), -1)),
+                               K.eval(keras.losses.binary_crossentropy(y, p)), rtol=1e-6)
+    np.testing.assert_allclose(K.eval(K.categorical_crossentropy(deepcore.tensor(y), deepcore.tensor(p))),
+                               K.eval(keras.losses.categorical_crossentropy(y, p)), rtol=1e-6)
+
+
+def test_a_custom_loss_and_metric_written_with_K_train_like_the_builtins():
+    def my_mse(y_true, y_pred):
+        return K.mean(K.square(y_pred - y_true), axis=-1)
+
+    def mean_abs_error(y_true, y_pred):
+        return K.mean(K.abs(y_pred - y_true), axis=-1)
+
+    x = RNG.standard_normal((64, 5)).astype(np.float32)
+    y = (x @ RNG.standard_normal((5, 2))).astype(np.float32)
+    histories, weights = [], []
+    for loss, metric in ((my_mse, mean_abs_error), ("mse", "mae")):
+        deepcore.manual_seed(3)
+        model = keras.Sequential([Dense(8, activation="relu", input_shape=(5,)), Dense(2)])
+        model.compile("sgd", loss=loss, metrics=[metric])
+        histories.append(model.fit(x, y, epochs=3, batch_size=16, shuffle=False, verbose=0).history)
+        weights.append(model.get_weights())
+    ours, builtin = histories
+    np.testing.assert_allclose(ours["loss"], builtin["loss"], rtol=1e-5)
+    np.testing.assert_allclose(ours["mean_abs_error"], builtin["mae"], rtol=1e-5)
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
