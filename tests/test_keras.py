@@ -14,56 +14,6 @@ from deepcore.keras.layers import (Activation, BatchNormalization, Conv2D, Dense
 from deepcore.keras.models import Model, Sequential, load_model
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _callbacks_available():
-    """fit needs keras.callbacks' CallbackList/History/ProgbarLogger (another branch): stub them if absent."""
-    if hasattr(kcallbacks, "CallbackList"):
-        yield
-        return
-
-    class Callback:
-        def __init__(self):
-            self.model, self.params = None, {}
-
-        def set_model(self, model):
-            self.model = model
-
-        def set_params(self, params):
-            self.params = params
-
-        def __getattr__(self, name):
-            if name.startswith("on_"):
-                return lambda *a, **k: None
-            raise AttributeError(name)
-
-    class History(Callback):
-        def on_train_begin(self, logs=None):
-            self.epoch, self.history = [], {}
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.epoch.append(epoch)
-            for k, v in (logs or {}).items():
-                self.history.setdefault(k, []).append(v)
-
-    class CallbackList:
-        def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None, **params):
-            self.callbacks = list(callbacks or []) + [History()]
-            self.history = self.callbacks[-1]
-            for cb in self.callbacks:
-                cb.set_model(model)
-                cb.set_params(params)
-
-        def __getattr__(self, name):
-            return lambda *a, **k: [getattr(cb, name)(*a, **k) for cb in self.callbacks]
-
-    names = dict(Callback=Callback, History=History, CallbackList=CallbackList, ProgbarLogger=Callback)
-    for k, v in names.items():
-        setattr(kcallbacks, k, v)
-    yield
-    for k in names:
-        delattr(kcallbacks, k)
-
-
 def mlp():
     model = Sequential()
     model.add(Dense(512, activation="relu", input_shape=(784,)))

@@ -171,6 +171,8 @@ class Model(Layer):
         if len(inputs) != len(self.inputs):
             raise ValueError(f"{self.name}: expects {len(self.inputs)} input(s), got {len(inputs)}")
         values = {id(t): x for t, x in zip(self.inputs, inputs)}
+        for layer in self.layers:  # add_loss collects this pass' losses only
+            layer._added_losses = []
         for node in self._nodes:
             ins = [values[id(t)] for t in node.inbound]
             out = node.layer._run(ins if node.list_input else ins[0], training, node.kwargs)
@@ -193,8 +195,6 @@ class Model(Layer):
                 weighted_metrics=None, target_tensors=None, **kwargs):
         if kwargs:
             raise TypeError(f"compile: unexpected keyword argument(s) {', '.join(sorted(kwargs))}")
-        if loss is None:
-            raise ValueError("compile: a loss is required (e.g. loss='categorical_crossentropy')")
         if sample_weight_mode is not None or weighted_metrics or target_tensors is not None:
             raise NotImplementedError("compile: sample_weight_mode, weighted_metrics and target_tensors are not "
                                       "supported by deepcore.keras")
@@ -220,8 +220,11 @@ class Model(Layer):
             specs = list(loss)
         else:
             specs = [loss] * n
-        self._loss_fns = [_losses.get(s) for s in specs]
-        self._loss_means = [_losses.batch_mean(fn) for fn in self._loss_fns]
+        # An output whose loss is None is not trained against a target (a model may train on losses its
+        # layers add with add_loss alone: compile(optimizer) and fit(x)).
+        self._loss_fns = [None if s is None else _losses.get(s) for s in specs]
+        self._loss_means = [None if fn is None else _losses.batch_mean(fn) for fn in self._loss_fns]
+        self._targets = [i for i, fn in enumerate(self._loss_fns) if fn is not None]
         lw = self.loss_weights
         if lw is None:
             self._loss_weights = [1.0] * n
@@ -235,16 +238,20 @@ class Model(Layer):
         per_output = [metrics.get(k, []) for k in names] if isinstance(metrics, dict) else [metrics] * n
         self._metric_fns = []
         for i, ms in enumerate(per_output):
+            if self._loss_fns[i] is None and as_list(ms):
+                raise ValueError(f"compile: output {names[i]!r} has metrics {as_list(ms)} but no loss; metrics "
+                                 f"compare an output with its target, which fit only takes for outputs with a loss")
             resolved = [_metrics.resolve(m, self._loss_fns[i], self.outputs[i].shape) for m in as_list(ms)]
             self._metric_fns.append(resolved)
         self.metrics_names = ["loss"]
         if n > 1:
-            self.metrics_names += [f"{k}_loss" for k in names]
+            self.metrics_names += [f"{names[i]}_loss" for i in self._targets]
         for i, resolved in enumerate(self._metric_fns):
             self.metrics_names += [(f"{names[i]}_{m}" if n > 1 else m) for m, _ in resolved]
         self._sparse_targets = [getattr(fn, "__name__", "") == "sparse_categorical_crossentropy"
                                 for fn in self._loss_fns]
         self._activity_layers = [l for l in self._all_layers() if l.activity_regularizer is not None]
+        self._layers_flat = self._all_layers()
         self._has_weight_regularizers = any(spec.regularizer is not None
                                             for _, spec in self._weight_entries("all"))
 
@@ -288,15 +295,28 @@ class Model(Layer):
         return out
 
     def _prepare_targets(self, y):
+        """Tensors for the outputs that have a loss, in order (Keras 2 takes no target for the others;
+        with no loss at all, y is None)."""
+        if not self._targets:
+            if y is not None and not (isinstance(y, (list, tuple, dict)) and len(y) == 0):
+                raise ValueError("Error when checking model target: the model has no output with a loss (it trains "
+                                 "on the losses its layers add), so fit/evaluate take no targets: pass y=None")
+            return []
+        names = [self.output_names[i] for i in self._targets]
+        if y is None:
+            raise ValueError(f"Error when checking model target: targets are required for the output(s) {names}")
         if isinstance(y, dict):
-            arrays = [y[k] for k in self.output_names]
+            missing = [k for k in names if k not in y]
+            if missing:
+                raise ValueError(f"Error when checking model target: no data for the output(s) {missing}")
+            arrays = [y[k] for k in names]
         else:
-            arrays = as_list(y) if isinstance(y, (list, tuple)) and len(self.outputs) > 1 else [y]
-        if len(arrays) != len(self.outputs):
-            raise ValueError(f"Error when checking model target: expected {len(self.outputs)} array(s), got "
+            arrays = as_list(y) if isinstance(y, (list, tuple)) and len(names) > 1 else [y]
+        if len(arrays) != len(names):
+            raise ValueError(f"Error when checking model target: expected {len(names)} array(s), got "
                              f"{len(arrays)}")
         out = []
-        for i, a in enumerate(arrays):
+        for i, a in zip(self._targets, arrays):
             a = _to_array(a, "target")
             if self._sparse_targets[i]:
                 t = a if isinstance(a, Tensor) else Tensor(np.ascontiguousarray(np.asarray(a).astype(np.int64)))
@@ -318,27 +338,32 @@ class Model(Layer):
         """(total loss tensor, [python floats in metrics_names order except the first])."""
         outs = outs if isinstance(outs, list) else [outs]
         per_output, total = [], None
-        for i, (o, y) in enumerate(zip(outs, ys)):
-            loss = self._loss_means[i](y, to_keras(o))
+        for i, y in zip(self._targets, ys):
+            loss = self._loss_means[i](y, to_keras(outs[i]))
             per_output.append(loss)
             weighted = loss if self._loss_weights[i] == 1.0 else loss * self._loss_weights[i]
             total = weighted if total is None else total + weighted
         if self._has_weight_regularizers:
             penalty = self._regularization_penalty()
             if penalty is not None:
-                total = total + penalty
+                total = penalty if total is None else total + penalty
         for layer in self._activity_layers:
             for p in layer._activity_penalties:
-                total = total + p
+                total = p if total is None else total + p
+        for layer in self._layers_flat:
+            for p in layer._added_losses:
+                total = p if total is None else total + p
+        if total is None:
+            raise ValueError(f"{self.name}: nothing to minimize: compile(loss=None) and no layer called add_loss")
         values = []
         if len(outs) > 1:
             values += [l.item() for l in per_output]
         if with_metrics:
             with no_grad():
-                for i, resolved in enumerate(self._metric_fns):
-                    if resolved:
+                for i, y in zip(self._targets, ys):
+                    if self._metric_fns[i]:
                         o = to_keras(outs[i].detach())
-                        values += [float(fn(ys[i], o).mean().item()) for _, fn in resolved]
+                        values += [float(fn(y, o).mean().item()) for _, fn in self._metric_fns[i]]
         return total, values
 
     def _bind_optimizer(self):
@@ -381,8 +406,8 @@ class Model(Layer):
         if class_weight is not None or sample_weight is not None or steps_per_epoch is not None:
             raise NotImplementedError("fit: class_weight, sample_weight and steps_per_epoch are not supported by "
                                       "deepcore.keras")
-        if x is None or y is None:
-            raise ValueError("fit: x and y are required")
+        if x is None:
+            raise ValueError("fit: x is required")
         batch_size = 32 if batch_size is None else int(batch_size)
         if batch_size < 1:
             raise ValueError(f"fit: batch_size must be positive, got {batch_size}")
@@ -399,12 +424,13 @@ class Model(Layer):
             val_y = self._prepare_targets(validation_data[1])
         elif validation_split and 0.0 < validation_split < 1.0:
             xa = [_to_array(a, "input") for a in (as_list(x) if len(self.inputs) > 1 else [x])]
-            ya = [_to_array(a, "target") for a in (as_list(y) if len(self.outputs) > 1 else [y])]
+            ya = [] if y is None else [_to_array(a, "target") for a in (as_list(y) if len(self._targets) > 1 else [y])]
             split_at = int(int(xa[0].shape[0]) * (1.0 - validation_split))
             val_x = self._prepare_inputs(unpack([a[split_at:] for a in xa]) if len(xa) > 1 else xa[0][split_at:])
-            val_y = self._prepare_targets(unpack([a[split_at:] for a in ya]) if len(ya) > 1 else ya[0][split_at:])
+            val_y = self._prepare_targets(None if not ya else unpack([a[split_at:] for a in ya]) if len(ya) > 1
+                                          else ya[0][split_at:])
             x = unpack([a[:split_at] for a in xa]) if len(xa) > 1 else xa[0][:split_at]
-            y = unpack([a[:split_at] for a in ya]) if len(ya) > 1 else ya[0][:split_at]
+            y = None if not ya else unpack([a[:split_at] for a in ya]) if len(ya) > 1 else ya[0][:split_at]
         elif validation_split:
             raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
         xs, ys = self._prepare_inputs(x), self._prepare_targets(y)
@@ -512,7 +538,7 @@ class Model(Layer):
     def predict_proba(self, x, batch_size=32, verbose=0):
         return self.predict(x, batch_size=batch_size, verbose=verbose)
 
-    def train_on_batch(self, x, y, sample_weight=None, class_weight=None):
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None):
         if sample_weight is not None or class_weight is not None:
             raise NotImplementedError("train_on_batch: sample_weight and class_weight are not supported")
         self._maybe_build_from(x)
@@ -527,7 +553,7 @@ class Model(Layer):
             self.eval()
         return values[0] if len(values) == 1 else values
 
-    def test_on_batch(self, x, y, sample_weight=None):
+    def test_on_batch(self, x, y=None, sample_weight=None):
         self._maybe_build_from(x)
         self._check_compiled()
         xs, ys = self._prepare_inputs(x), self._prepare_targets(y)
@@ -767,7 +793,7 @@ def _serialize_loss(loss):
         return {k: _serialize_loss(v) for k, v in loss.items()}
     if isinstance(loss, (list, tuple)):
         return [_serialize_loss(v) for v in loss]
-    return loss if isinstance(loss, str) else getattr(loss, "__name__", str(loss))
+    return loss if loss is None or isinstance(loss, str) else getattr(loss, "__name__", str(loss))
 
 
 def _serialize_metrics(metrics):

@@ -102,6 +102,7 @@ class Layer(Module):
         self._weight_specs = []
         self._inbound_nodes = []
         self._activity_penalties = []
+        self._added_losses = []
         self._call_takes_training = "training" in inspect.signature(self.call).parameters
         self._call_takes_mask = False
 
@@ -238,7 +239,19 @@ class Layer(Module):
     @property
     def losses(self):
         pen = self._regularization_penalty()
-        return ([pen] if pen is not None else []) + list(self._activity_penalties)
+        return ([pen] if pen is not None else []) + list(self._activity_penalties) + list(self._added_losses)
+
+    def add_loss(self, losses, inputs=None):
+        """Adds loss terms (scalar tensors, or callables returning one) that training minimizes on top of
+        the compiled loss, e.g. a VAE's KL term: ``self.add_loss(K.mean(kl))`` inside ``call``. They
+        hold for the current forward pass: each pass through a model starts with none. A tensor
+        with more than one element is averaged."""
+        for loss in as_list(losses):
+            loss = loss() if callable(loss) else loss
+            loss = as_tensor(loss)
+            if loss.ndim:
+                loss = loss.mean()
+            self._added_losses.append(loss)
 
     # ---- subclass interface ----------------------------------------------------------------------
     def build(self, input_shape):
@@ -258,6 +271,7 @@ class Layer(Module):
                 out = self._call_keras_layout(unpack(dummies), training=False)
         finally:
             self.train(was_training)
+            self._added_losses = []  # the dummy pass' add_loss terms are not real losses
         outs = as_list(out)
         result = [(None,) + tuple(o.shape[1:]) for o in outs]
         return result[0] if not isinstance(out, (list, tuple)) else result
@@ -292,6 +306,7 @@ class Layer(Module):
             raise TypeError(f"{self.name}: mixes symbolic (Input) and real tensors in one call")
         # Eager call on real tensors (Keras layout, as the user sees them).
         xs = [as_tensor(x) for x in xs]
+        self._added_losses = []
         self._maybe_build([(None,) + tuple(x.shape[1:]) for x in xs] if isinstance(inputs, (list, tuple))
                           else (None,) + tuple(xs[0].shape[1:]))
         internal = [to_internal(x) for x in xs]

@@ -1,14 +1,15 @@
-"""deepcore.keras merge layers (Add ... Concatenate) and the backend tensor functions (K.mean ...):
-values against NumPy in Keras' layout, gradients, shape errors, save/load, and custom losses and
-metrics written with K training like the built-in ones."""
+"""What custom Keras models are written with: merge layers (Add ... Concatenate), the backend tensor
+functions (K.mean ...) and Layer.add_loss / compile(loss=None). Values against NumPy in Keras'
+layout, gradients, shape errors, save/load, and custom losses, metrics and added losses training
+exactly like the built-in equivalents."""
 import numpy as np
 import pytest
 
 import deepcore
 import deepcore.keras as keras
 from deepcore.keras import backend as K
-from deepcore.keras.layers import (Add, Average, Concatenate, Conv2D, Dense, Input, Maximum, Minimum, Multiply,
-                                   Subtract, add, concatenate)
+from deepcore.keras.layers import (Add, Average, Concatenate, Conv2D, Dense, Input, Layer, Maximum, Minimum,
+                                   Multiply, Subtract, add, concatenate)
 from deepcore.keras.models import Model, load_model
 
 RNG = np.random.default_rng(7)
@@ -187,3 +188,88 @@ def test_a_custom_loss_and_metric_written_with_K_train_like_the_builtins():
     np.testing.assert_allclose(ours["mean_abs_error"], builtin["mae"], rtol=1e-5)
     for a, b in zip(*weights):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+# ---- add_loss and compile(loss=None) -------------------------------------------------------------
+
+class ActivityL2(Layer):
+    """Identity that adds rate * mean(x^2) with add_loss (what activity_regularizer='l2' does, per sample)."""
+
+    def __init__(self, rate=0.1, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = rate
+
+    def call(self, inputs):
+        self.add_loss(self.rate * K.mean(K.sum(K.square(inputs), axis=-1)))
+        return inputs
+
+    def get_config(self):
+        return dict(super().get_config(), rate=self.rate)
+
+
+def test_add_loss_trains_exactly_like_the_same_term_in_the_loss():
+    x = RNG.standard_normal((48, 4)).astype(np.float32)
+    y = RNG.standard_normal((48, 3)).astype(np.float32)
+
+    def mse_plus_penalty_on_output(y_true, y_pred):
+        return K.mean(K.square(y_pred - y_true), axis=-1) + 0.1 * K.sum(K.square(y_pred), axis=-1)
+
+    results = []
+    for added in (True, False):
+        deepcore.manual_seed(5)
+        inp = Input((4,))
+        out = Dense(3)(Dense(6, activation="tanh")(inp))
+        model = Model(inp, ActivityL2(0.1)(out) if added else out)
+        model.compile("sgd", loss="mse" if added else mse_plus_penalty_on_output)
+        hist = model.fit(x, y, epochs=3, batch_size=12, shuffle=False, verbose=0).history
+        results.append((hist["loss"], model.get_weights(), model.evaluate(x, y, verbose=0)))
+    (loss_a, w_a, ev_a), (loss_b, w_b, ev_b) = results
+    np.testing.assert_allclose(loss_a, loss_b, rtol=1e-5)
+    assert ev_a == pytest.approx(ev_b, rel=1e-5)
+    for a, b in zip(w_a, w_b):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_model_trained_only_on_added_losses_takes_no_targets(tmp_path):
+    inp = Input((3,))
+    out = ActivityL2(1.0)(Dense(3)(inp))
+    model = Model(inp, out)
+    model.compile("sgd", loss=None)
+    x = RNG.standard_normal((20, 3)).astype(np.float32)
+    first = model.evaluate(x, verbose=0)
+    history = model.fit(x, epochs=5, batch_size=5, verbose=0, validation_data=(x, None))
+    assert history.history["loss"][-1] < first and model.evaluate(x, verbose=0) < first  # shrinks the output
+    assert set(history.history) == {"loss", "val_loss"}
+    assert model.train_on_batch(x) > 0 and len(model.layers[-1].losses) == 1
+    with pytest.raises(ValueError, match="no output with a loss"):
+        model.fit(x, x, epochs=1, verbose=0)
+    path = str(tmp_path / "added.safetensors")
+    model.save(path)
+    loaded = load_model(path, custom_objects={"ActivityL2": ActivityL2})
+    assert loaded.evaluate(x, verbose=0) == pytest.approx(model.evaluate(x, verbose=0), rel=1e-6)
+
+
+def test_nothing_to_minimize_and_metrics_without_a_loss_are_refused():
+    inp = Input((3,))
+    model = Model(inp, Dense(2)(inp))
+    model.compile("sgd", loss=None)
+    with pytest.raises(ValueError, match="nothing to minimize"):
+        model.fit(np.ones((4, 3), np.float32), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="no loss"):
+        model.compile("sgd", loss=None, metrics=["accuracy"])
+        model.fit(np.ones((4, 3), np.float32), epochs=1, verbose=0)
+
+
+def test_an_output_without_a_loss_takes_no_target():
+    inp = Input((3,))
+    hidden = Dense(4, name="hidden")(inp)
+    model = Model(inp, [hidden, Dense(2, name="head")(hidden)])
+    model.compile("sgd", loss=[None, "mse"])
+    x = RNG.standard_normal((10, 3)).astype(np.float32)
+    y = RNG.standard_normal((10, 2)).astype(np.float32)
+    assert model.metrics_names == ["loss", "head_loss"]
+    loss, head_loss = model.evaluate(x, y, verbose=0)
+    assert loss == pytest.approx(head_loss)
+    model.fit(x, {"head": y}, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="no data for the output"):
+        model.fit(x, {"hidden": y}, epochs=1, verbose=0)
