@@ -241,6 +241,7 @@ def test_a_model_trained_only_on_added_losses_takes_no_targets(tmp_path):
     assert history.history["loss"][-1] < first and model.evaluate(x, verbose=0) < first  # shrinks the output
     assert set(history.history) == {"loss", "val_loss"}
     assert model.train_on_batch(x) > 0 and len(model.layers[-1].losses) == 1
+    assert len(model.losses) == 1 and model.losses[0] is model.layers[-1].losses[0]
     with pytest.raises(ValueError, match="no output with a loss"):
         model.fit(x, x, epochs=1, verbose=0)
     path = str(tmp_path / "added.safetensors")

@@ -181,6 +181,15 @@ class Model(Layer):
         outs = [values[id(t)] for t in self.outputs]
         return outs[0] if self._single_output else outs
 
+    @property
+    def losses(self):
+        """The weight penalties and every layer's activity penalties and added losses (last pass)."""
+        pen = self._regularization_penalty()
+        out = [pen] if pen is not None else []
+        for layer in self._all_layers():
+            out += list(layer._activity_penalties) + list(layer._added_losses)
+        return out
+
     def _all_layers(self):
         out, stack = [], list(self.layers)
         while stack:
