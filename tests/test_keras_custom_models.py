@@ -274,3 +274,74 @@ def test_an_output_without_a_loss_takes_no_target():
     model.fit(x, {"head": y}, epochs=1, verbose=0)
     with pytest.raises(ValueError, match="no data for the output"):
         model.fit(x, {"hidden": y}, epochs=1, verbose=0)
+
+
+# ---- sample_weight and class_weight --------------------------------------------------------------
+
+def small_classifier(seed=11):
+    deepcore.manual_seed(seed)
+    model = keras.Sequential([Dense(8, activation="relu", input_shape=(4,)), Dense(3, activation="softmax")])
+    model.compile("sgd", "categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+CX = RNG.standard_normal((30, 4)).astype(np.float32)
+CLASSES = RNG.integers(0, 3, 30)
+CY = np.eye(3, dtype=np.float32)[CLASSES]
+
+
+def test_weighted_loss_is_keras_2s_mean_over_nonzero_weights():
+    model = small_classifier()
+    w = RNG.random(30).astype(np.float32)
+    w[::4] = 0.0
+    p = np.clip(model.predict(CX).astype(np.float64), 1e-7, 1 - 1e-7)
+    per_sample = -(CY * np.log(p)).sum(-1)
+    expected = (per_sample * w).mean() / (w != 0).mean()
+    loss, _ = model.evaluate(CX, CY, sample_weight=w, batch_size=30, verbose=0)
+    assert loss == pytest.approx(expected, rel=1e-5)
+    assert model.test_on_batch(CX, CY, sample_weight=w)[0] == pytest.approx(expected, rel=1e-5)
+    unweighted, _ = model.evaluate(CX, CY, verbose=0)
+    assert model.evaluate(CX, CY, sample_weight=np.ones(30), verbose=0)[0] == pytest.approx(unweighted, rel=1e-6)
+
+
+def test_zero_weights_remove_samples_from_training():
+    keep = np.arange(30) % 2 == 0
+    noisy = CY.copy()
+    noisy[~keep] = np.eye(3, dtype=np.float32)[(CLASSES[~keep] + 1) % 3]  # wrong labels, weight 0
+    a = small_classifier()
+    a.fit(CX, noisy, sample_weight=keep.astype(np.float32), batch_size=30, epochs=4, shuffle=False, verbose=0)
+    b = small_classifier()
+    b.fit(CX[keep], CY[keep], batch_size=15, epochs=4, shuffle=False, verbose=0)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
+
+
+def test_class_weight_equals_the_matching_sample_weight():
+    class_weight = {0: 1.0, 1: 3.0, 2: 0.5}
+    histories = []
+    for kwargs in (dict(class_weight=class_weight), dict(sample_weight=np.array([class_weight[c] for c in CLASSES]))):
+        model = small_classifier()
+        histories.append(model.fit(CX, CY, batch_size=10, epochs=3, verbose=0, validation_split=0.2, shuffle=False,
+                                   **kwargs).history)
+    for key in ("loss", "val_loss", "accuracy"):
+        np.testing.assert_allclose(histories[0][key], histories[1][key], rtol=1e-6)
+    sparse = keras.Sequential([Dense(3, activation="softmax", input_shape=(4,))])
+    sparse.compile("sgd", "sparse_categorical_crossentropy")
+    sparse.fit(CX, CLASSES, class_weight=class_weight, epochs=1, verbose=0)  # integer labels weigh by value
+
+
+def test_validation_sample_weights_are_used():
+    model = small_classifier()
+    w = RNG.random(30).astype(np.float32)
+    hist = model.fit(CX, CY, epochs=1, verbose=0, validation_data=(CX, CY, w), batch_size=30).history
+    assert hist["val_loss"][0] == pytest.approx(model.evaluate(CX, CY, sample_weight=w, verbose=0)[0], rel=1e-5)
+
+
+def test_bad_weights_are_refused_with_clear_errors():
+    model = small_classifier()
+    with pytest.raises(ValueError, match=r"expected shape \(30,\)"):
+        model.fit(CX, CY, sample_weight=np.ones(29), verbose=0)
+    with pytest.raises(ValueError, match=r"no weight for the class\(es\) \[2\]"):
+        model.fit(CX, CY, class_weight={0: 1.0, 1: 1.0}, verbose=0)
+    with pytest.raises(ValueError, match="finite and non-negative"):
+        model.fit(CX, CY, sample_weight=-np.ones(30), verbose=0)

@@ -342,13 +342,78 @@ class Model(Layer):
                              f"{sorted(lengths)}")
         return lengths.pop() if lengths else 0
 
+    def _prepare_weights(self, ys, sample_weight=None, class_weight=None):
+        """Per-sample weights for each output with a loss (None: unweighted), as Keras 2's
+        standardize_weights: sample_weight (one array, or a list/dict per output) wins over
+        class_weight ({class: weight}, or {output: {class: weight}}), which weighs each sample by its
+        target's class (the argmax of a one-hot row)."""
+        names = [self.output_names[i] for i in self._targets]
+        if sample_weight is None and class_weight is None:
+            return [None] * len(names)
+
+        def per_output(spec, what, nested_dict):
+            if spec is None:
+                return [None] * len(names)
+            if isinstance(spec, dict) and (nested_dict or len(names) > 1) and set(spec) <= set(names):
+                return [spec.get(k) for k in names]
+            if isinstance(spec, (list, tuple)) and len(names) > 1:
+                if len(spec) != len(names):
+                    raise ValueError(f"{what}: expected one entry per output with a loss ({names}), got {len(spec)}")
+                return list(spec)
+            return [spec] * len(names)
+
+        samples = per_output(sample_weight, "sample_weight", False)
+        classes = per_output(class_weight, "class_weight",
+                             isinstance(class_weight, dict) and all(isinstance(v, dict) for v in class_weight.values()))
+        out = []
+        for k, (y, sw, cw) in enumerate(zip(ys, samples, classes)):
+            n = int(y.shape[0])
+            if sw is not None:
+                w = np.asarray(sw, dtype=np.float32)
+                if w.shape != (n,):
+                    raise ValueError(f"sample_weight for output {names[k]!r}: expected shape ({n},) (one weight per "
+                                     f"sample), got {w.shape}")
+            elif cw is not None:
+                if not isinstance(cw, dict):
+                    raise TypeError(f"class_weight must be a dict {{class: weight}}, got {type(cw).__name__}")
+                labels = y.numpy()  # once per fit: interchange, not the training step
+                labels = labels.argmax(-1) if labels.ndim > 1 and labels.shape[-1] > 1 else labels.reshape(n)
+                labels = labels.astype(np.int64)
+                missing = sorted(set(np.unique(labels).tolist()) - {int(c) for c in cw})
+                if missing:
+                    raise ValueError(f"class_weight for output {names[k]!r} has no weight for the class(es) "
+                                     f"{missing} present in the data")
+                table = np.zeros(int(max(max(int(c) for c in cw), labels.max(initial=0))) + 1, dtype=np.float32)
+                for c, v in cw.items():
+                    table[int(c)] = float(v)
+                w = table[labels]
+            else:
+                out.append(None)
+                continue
+            if not np.all(np.isfinite(w)) or np.any(w < 0):
+                raise ValueError(f"weights for output {names[k]!r} must be finite and non-negative")
+            out.append(Tensor(np.ascontiguousarray(w)))
+        return out
+
     # ---- steps -----------------------------------------------------------------------------------
-    def _losses_and_metrics(self, outs, ys, with_metrics=True):
+    def _weighted_loss(self, i, y, out, w):
+        """Keras 2's weighted objective: mean(loss_i * w_i) / mean(w_i != 0), per-sample losses
+        first averaged over any axes after the batch."""
+        per = self._loss_fns[i](y, out)
+        if per.ndim > 1:
+            per = per.mean(dim=tuple(range(1, per.ndim)))
+        loss = (per * w).mean()
+        nonzero = float((w != 0).float().mean().item())
+        return loss * (1.0 / nonzero) if nonzero > 0 else loss
+
+    def _losses_and_metrics(self, outs, ys, with_metrics=True, ws=None):
         """(total loss tensor, [python floats in metrics_names order except the first])."""
         outs = outs if isinstance(outs, list) else [outs]
         per_output, total = [], None
-        for i, y in zip(self._targets, ys):
-            loss = self._loss_means[i](y, to_keras(outs[i]))
+        for k, (i, y) in enumerate(zip(self._targets, ys)):
+            w = ws[k] if ws else None
+            loss = self._loss_means[i](y, to_keras(outs[i])) if w is None else \
+                self._weighted_loss(i, y, to_keras(outs[i]), w)
             per_output.append(loss)
             weighted = loss if self._loss_weights[i] == 1.0 else loss * self._loss_weights[i]
             total = weighted if total is None else total + weighted
@@ -378,23 +443,25 @@ class Model(Layer):
     def _bind_optimizer(self):
         self.optimizer._bind(self.trainable_weights)
 
-    def _train_batch(self, xs, ys):
+    def _train_batch(self, xs, ys, ws=None):
         outs = self._run_graph(xs)
-        total, values = self._losses_and_metrics(outs, ys)
+        total, values = self._losses_and_metrics(outs, ys, ws=ws)
         self.optimizer.zero_grad()
         total.backward()
         self.optimizer.step()
         return [total.item()] + values
 
-    def _test_loop(self, xs, ys, batch_size, progress=None):
+    def _test_loop(self, xs, ys, batch_size, progress=None, ws=None):
         n = self._check_lengths(xs, ys)
+        ws = ws or [None] * len(ys)
         sums, seen = None, 0
         self.eval()
         with no_grad():
             for step, start in enumerate(range(0, n, batch_size)):
                 stop = min(start + batch_size, n)
                 bx, by = [x[start:stop] for x in xs], [y[start:stop] for y in ys]
-                total, values = self._losses_and_metrics(self._run_graph(bx), by)
+                bw = [None if w is None else w[start:stop] for w in ws]
+                total, values = self._losses_and_metrics(self._run_graph(bx), by, ws=bw)
                 row = np.array([total.item()] + values, dtype=np.float64) * (stop - start)
                 sums = row if sums is None else sums + row
                 seen += stop - start
@@ -412,9 +479,8 @@ class Model(Layer):
             epochs = kwargs.pop("nb_epoch")
         if kwargs:
             raise TypeError(f"fit: unexpected keyword argument(s) {', '.join(sorted(kwargs))}")
-        if class_weight is not None or sample_weight is not None or steps_per_epoch is not None:
-            raise NotImplementedError("fit: class_weight, sample_weight and steps_per_epoch are not supported by "
-                                      "deepcore.keras")
+        if steps_per_epoch is not None:
+            raise NotImplementedError("fit: steps_per_epoch is not supported by deepcore.keras (arrays only)")
         if x is None:
             raise ValueError("fit: x is required")
         batch_size = 32 if batch_size is None else int(batch_size)
@@ -422,15 +488,14 @@ class Model(Layer):
             raise ValueError(f"fit: batch_size must be positive, got {batch_size}")
         self._maybe_build_from(x)
         self._check_compiled()
-        val_x = val_y = None
+        val_x = val_y = val_w = None
         if validation_data is not None:
             if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
                 raise ValueError("fit: validation_data should be a tuple (val_x, val_y) or (val_x, val_y, "
                                  "val_sample_weights)")
-            if len(validation_data) == 3 and validation_data[2] is not None:
-                raise NotImplementedError("fit: validation sample weights are not supported")
             val_x = self._prepare_inputs(validation_data[0])
             val_y = self._prepare_targets(validation_data[1])
+            val_w = self._prepare_weights(val_y, validation_data[2] if len(validation_data) == 3 else None)
         elif validation_split and 0.0 < validation_split < 1.0:
             xa = [_to_array(a, "input") for a in (as_list(x) if len(self.inputs) > 1 else [x])]
             ya = [] if y is None else [_to_array(a, "target") for a in (as_list(y) if len(self._targets) > 1 else [y])]
@@ -439,6 +504,15 @@ class Model(Layer):
             val_y = self._prepare_targets(None if not ya else unpack([a[split_at:] for a in ya]) if len(ya) > 1
                                           else ya[0][split_at:])
             x = unpack([a[:split_at] for a in xa]) if len(xa) > 1 else xa[0][:split_at]
+            if sample_weight is not None:  # split with the samples (one array, or one per output)
+                sws = [np.asarray(w) for w in (sample_weight.values() if isinstance(sample_weight, dict) else
+                                                as_list(sample_weight) if len(self._targets) > 1 else [sample_weight])]
+                split = [(w[:split_at], w[split_at:]) for w in sws]
+                keys = list(sample_weight) if isinstance(sample_weight, dict) else None
+                pick = (lambda part: dict(zip(keys, [p[part] for p in split]))) if keys else \
+                    (lambda part: [p[part] for p in split] if len(split) > 1 else split[0][part])
+                sample_weight, val_w = pick(0), pick(1)
+            val_w = self._prepare_weights(val_y, val_w, class_weight)
             y = None if not ya else unpack([a[:split_at] for a in ya]) if len(ya) > 1 else ya[0][:split_at]
         elif validation_split:
             raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
@@ -446,6 +520,7 @@ class Model(Layer):
         n = self._check_lengths(xs, ys)
         if n == 0:
             raise ValueError("fit: no training samples")
+        ws = self._prepare_weights(ys, sample_weight, class_weight)
         do_validation = val_x is not None
         if do_validation:
             self._check_lengths(val_x, val_y)
@@ -470,11 +545,13 @@ class Model(Layer):
                     cbks.on_train_batch_begin(step, {"batch": step, "size": size})
                     if order is None:
                         bx, by = [t[start:stop] for t in xs], [t[start:stop] for t in ys]
+                        bw = [None if w is None else w[start:stop] for w in ws]
                     else:
                         index = Tensor(np.ascontiguousarray(order[start:stop]))
                         bx = [index_select(t, 0, index) for t in xs]
                         by = [index_select(t, 0, index) for t in ys]
-                    values = self._train_batch(bx, by)
+                        bw = [None if w is None else index_select(w, 0, index) for w in ws]
+                    values = self._train_batch(bx, by, bw)
                     logs = {"batch": step, "size": size}
                     logs.update(zip(names, values))
                     for i, v in enumerate(values):
@@ -485,7 +562,7 @@ class Model(Layer):
                         break
                 epoch_logs = {k: s / max(seen, 1) for k, s in zip(names, sums)}
                 if do_validation:
-                    val = self._test_loop(val_x, val_y, batch_size)
+                    val = self._test_loop(val_x, val_y, batch_size, ws=val_w)
                     epoch_logs.update({"val_" + k: v for k, v in zip(names, val)})
                 self.eval()
                 cbks.on_epoch_end(epoch, epoch_logs)
@@ -499,8 +576,8 @@ class Model(Layer):
         return history
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None, callbacks=None):
-        if sample_weight is not None or steps is not None:
-            raise NotImplementedError("evaluate: sample_weight and steps are not supported by deepcore.keras")
+        if steps is not None:
+            raise NotImplementedError("evaluate: steps is not supported by deepcore.keras (arrays only)")
         batch_size = 32 if batch_size is None else int(batch_size)
         self._maybe_build_from(x)
         self._check_compiled()
@@ -510,7 +587,7 @@ class Model(Layer):
             n = self._check_lengths(xs, ys)
             bar = _progbar(-(-n // batch_size), verbose)
             progress = (lambda step, seen: bar.update(step)) if bar is not None else None
-        result = self._test_loop(xs, ys, batch_size, progress)
+        result = self._test_loop(xs, ys, batch_size, progress, ws=self._prepare_weights(ys, sample_weight))
         return result[0] if len(result) == 1 else result
 
     def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
@@ -548,8 +625,6 @@ class Model(Layer):
         return self.predict(x, batch_size=batch_size, verbose=verbose)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None):
-        if sample_weight is not None or class_weight is not None:
-            raise NotImplementedError("train_on_batch: sample_weight and class_weight are not supported")
         self._maybe_build_from(x)
         self._check_compiled()
         xs, ys = self._prepare_inputs(x), self._prepare_targets(y)
@@ -557,7 +632,7 @@ class Model(Layer):
         self._bind_optimizer()
         self.train()
         try:
-            values = self._train_batch(xs, ys)
+            values = self._train_batch(xs, ys, self._prepare_weights(ys, sample_weight, class_weight))
         finally:
             self.eval()
         return values[0] if len(values) == 1 else values
@@ -567,7 +642,7 @@ class Model(Layer):
         self._check_compiled()
         xs, ys = self._prepare_inputs(x), self._prepare_targets(y)
         n = self._check_lengths(xs, ys)
-        result = self._test_loop(xs, ys, max(n, 1))
+        result = self._test_loop(xs, ys, max(n, 1), ws=self._prepare_weights(ys, sample_weight))
         return result[0] if len(result) == 1 else result
 
     # ---- summary ---------------------------------------------------------------------------------
