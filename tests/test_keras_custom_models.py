@@ -345,3 +345,83 @@ def test_bad_weights_are_refused_with_clear_errors():
         model.fit(CX, CY, class_weight={0: 1.0, 1: 1.0}, verbose=0)
     with pytest.raises(ValueError, match="finite and non-negative"):
         model.fit(CX, CY, sample_weight=-np.ones(30), verbose=0)
+
+
+# ---- generators and keras.utils.Sequence ---------------------------------------------------------
+
+class ArraySequence(keras.utils.Sequence):
+    def __init__(self, x, y, batch_size, with_targets=True):
+        self.x, self.y, self.batch_size, self.with_targets = x, y, batch_size, with_targets
+        self.epochs_ended = 0
+
+    def __len__(self):
+        return -(-len(self.x) // self.batch_size)
+
+    def __getitem__(self, i):
+        sl = slice(i * self.batch_size, (i + 1) * self.batch_size)
+        return (self.x[sl], self.y[sl]) if self.with_targets else self.x[sl]
+
+    def on_epoch_end(self):
+        self.epochs_ended += 1
+
+
+def looping(x, y, batch_size):
+    while True:
+        for i in range(0, len(x), batch_size):
+            yield x[i:i + batch_size], y[i:i + batch_size]
+
+
+def test_a_sequence_in_order_trains_exactly_like_the_arrays():
+    results = []
+    for source in ("arrays", "sequence", "generator"):
+        model = small_classifier()
+        if source == "arrays":
+            hist = model.fit(CX, CY, batch_size=8, epochs=3, shuffle=False, verbose=0, validation_data=(CX, CY))
+        elif source == "sequence":
+            seq = ArraySequence(CX, CY, 8)
+            hist = model.fit(seq, epochs=3, shuffle=False, verbose=0, validation_data=ArraySequence(CX, CY, 8))
+            assert seq.epochs_ended == 3
+        else:
+            hist = model.fit_generator(looping(CX, CY, 8), steps_per_epoch=4, epochs=3, verbose=0,
+                                       validation_data=looping(CX, CY, 8), validation_steps=4)
+        results.append((hist.history, model.get_weights()))
+    (h0, w0) = results[0]
+    for h, w in results[1:]:
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            np.testing.assert_allclose(h[key], h0[key], rtol=1e-6)
+        for a, b in zip(w, w0):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_evaluate_and_predict_take_sequences_and_generators():
+    model = small_classifier()
+    want_eval = model.evaluate(CX, CY, batch_size=8, verbose=0)
+    np.testing.assert_allclose(model.evaluate(ArraySequence(CX, CY, 8), verbose=0), want_eval, rtol=1e-6)
+    np.testing.assert_allclose(model.evaluate_generator(looping(CX, CY, 8), steps=4), want_eval, rtol=1e-6)
+    want = model.predict(CX)
+    np.testing.assert_array_equal(model.predict(ArraySequence(CX, CY, 8, with_targets=False)), want)
+    np.testing.assert_array_equal(model.predict_generator(looping(CX, CY, 8), steps=4), want)
+
+
+def test_an_unbuilt_sequential_builds_from_the_first_batch_of_a_generator():
+    deepcore.manual_seed(1)
+    model = keras.Sequential([Dense(5, activation="relu"), Dense(3, activation="softmax")])
+    model.compile("sgd", "categorical_crossentropy")
+    model.fit(looping(CX, CY, 10), steps_per_epoch=3, epochs=2, verbose=0)
+    assert model.count_params() == 4 * 5 + 5 + 5 * 3 + 3
+
+
+def test_generator_misuse_is_refused_with_clear_errors():
+    model = small_classifier()
+    with pytest.raises(ValueError, match="steps_per_epoch is required"):
+        model.fit(looping(CX, CY, 8), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="do not pass y"):
+        model.fit(ArraySequence(CX, CY, 8), CY, verbose=0)
+    with pytest.raises(ValueError, match="stopped after 1 batch"):
+        model.fit(iter([(CX, CY)]), steps_per_epoch=2, verbose=0)
+    with pytest.raises(ValueError, match="must yield tuples"):
+        model.fit(iter([CX, CX]), steps_per_epoch=1, verbose=0)
+    with pytest.raises(ValueError, match="steps_per_epoch is for generators"):
+        model.fit(CX, CY, steps_per_epoch=3, verbose=0)
+    with pytest.raises(TypeError, match="for arrays use fit"):
+        model.fit_generator(CX)

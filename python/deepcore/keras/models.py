@@ -2,7 +2,8 @@
 
 fit creates deepcore tensors of the whole data set once (rank-4 inputs already in the internal
 NCHW layout), gathers each batch with deepcore.index_select, and runs one forward, one backward and
-one fused optimizer update per batch; NumPy only shuffles index arrays.
+one fused optimizer update per batch; NumPy only shuffles index arrays. A generator or
+keras.utils.Sequence instead hands over one batch at a time, converted as it arrives.
 
 Files (save / save_weights) are safetensors (deepcore.save): one tensor per weight, named
 ``layer/weight``, in Keras' layouts; the architecture (get_config) and the compile settings are JSON
@@ -25,6 +26,7 @@ from . import _common
 from ._common import as_list, as_tensor, to_internal, to_keras, unique_name, unpack
 from .layers import _BUILTIN as _BUILTIN_LAYERS
 from .layers.base import InputLayer, KerasTensor, Layer
+from .utils import Sequence
 
 _CONFIG_KEY = "deepcore.keras.model_config"
 _TRAINING_KEY = "deepcore.keras.training_config"
@@ -453,46 +455,110 @@ class Model(Layer):
 
     def _test_loop(self, xs, ys, batch_size, progress=None, ws=None):
         n = self._check_lengths(xs, ys)
-        ws = ws or [None] * len(ys)
+        return self._evaluate_batches(_array_batches(xs, ys, ws or [None] * len(ys), n, batch_size, None),
+                                      progress)
+
+    def _evaluate_batches(self, batches, progress=None):
+        """Sample-weighted means of the loss and metrics over (size, xs, ys, ws) batches."""
         sums, seen = None, 0
         self.eval()
         with no_grad():
-            for step, start in enumerate(range(0, n, batch_size)):
-                stop = min(start + batch_size, n)
-                bx, by = [x[start:stop] for x in xs], [y[start:stop] for y in ys]
-                bw = [None if w is None else w[start:stop] for w in ws]
+            for step, (size, bx, by, bw) in enumerate(batches):
                 total, values = self._losses_and_metrics(self._run_graph(bx), by, ws=bw)
-                row = np.array([total.item()] + values, dtype=np.float64) * (stop - start)
+                row = np.array([total.item()] + values, dtype=np.float64) * size
                 sums = row if sums is None else sums + row
-                seen += stop - start
+                seen += size
                 if progress is not None:
-                    progress(step + 1, stop)
+                    progress(step + 1, seen)
         if seen == 0:
             raise ValueError("evaluate: no samples given")
         return [float(v) for v in sums / seen]
+
+    # ---- batches from a generator or keras.utils.Sequence ------------------------------------------
+    def _prepare_batch(self, item, class_weight=None):
+        """A generator's/Sequence's item, (x, y) or (x, y, sample_weight) (or x alone for a model with no
+        target), as (size, xs, ys, ws) tensors."""
+        if not isinstance(item, tuple) or not 1 <= len(item) <= 3:
+            raise ValueError(f"a generator or Sequence for this model must yield tuples (x, y) or (x, y, "
+                             f"sample_weight), got {type(item).__name__}"
+                             + (f" of length {len(item)}" if isinstance(item, tuple) else ""))
+        x, y, w = (tuple(item) + (None, None))[:3]
+        xs, ys = self._prepare_inputs(x), self._prepare_targets(y)
+        size = self._check_lengths(xs, ys)
+        return size, xs, ys, self._prepare_weights(ys, w, class_weight)
+
+    def _source_batches(self, source, steps, shuffle, class_weight=None, first=None):
+        """One epoch of `steps` batches (a Sequence's in a random order if asked)."""
+        if isinstance(source, Sequence):
+            for k in (np.random.permutation(steps) if shuffle else range(steps)):
+                yield self._prepare_batch(source[int(k)], class_weight)
+            return
+        for step in range(steps):
+            if step == 0 and first:
+                item = first.pop()
+            else:
+                try:
+                    item = next(source)
+                except StopIteration:
+                    raise ValueError(f"the generator stopped after {step} batch(es) of an epoch of {steps} "
+                                     f"(steps_per_epoch / steps); Keras generators loop forever") from None
+            yield self._prepare_batch(item, class_weight)
+
+    def _source_steps(self, source, steps, what):
+        if steps is not None:
+            steps = int(steps)
+            if steps < 1:
+                raise ValueError(f"{what} must be a positive number of batches, got {steps}")
+            return steps
+        if hasattr(source, "__len__"):
+            return len(source)
+        raise ValueError(f"{what} is required with a generator (it has no length: how many batches make an epoch?)")
+
+    def _build_from_source(self, source):
+        """Builds an unbuilt Sequential from the first batch; returns it for a generator (to be used)."""
+        if self.built and self.outputs:
+            return None
+        item = source[0] if isinstance(source, Sequence) else next(source)
+        self._maybe_build_from(item[0] if isinstance(item, tuple) else item)
+        return None if isinstance(source, Sequence) else [item]
 
     # ---- public training API -----------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, **kwargs):
+        """Arrays, or a generator / keras.utils.Sequence yielding (x, y[, sample_weight]) batches
+        (then steps_per_epoch, for a generator, says how many batches make an epoch)."""
         if "nb_epoch" in kwargs:
             epochs = kwargs.pop("nb_epoch")
         if kwargs:
             raise TypeError(f"fit: unexpected keyword argument(s) {', '.join(sorted(kwargs))}")
-        if steps_per_epoch is not None:
-            raise NotImplementedError("fit: steps_per_epoch is not supported by deepcore.keras (arrays only)")
         if x is None:
             raise ValueError("fit: x is required")
+        from_source = _is_batch_source(x)
+        first = None
+        if from_source:
+            if y is not None or sample_weight is not None or validation_split:
+                raise ValueError("fit: a generator or Sequence yields (x, y[, sample_weight]) itself: do not pass "
+                                 "y, sample_weight or validation_split with it")
+            first = self._build_from_source(x)
+            steps = self._source_steps(x, steps_per_epoch, "fit: steps_per_epoch")
+        elif steps_per_epoch is not None:
+            raise ValueError("fit: steps_per_epoch is for generators and Sequences; with arrays, batch_size "
+                             "sets the steps")
+        else:
+            self._maybe_build_from(x)
         batch_size = 32 if batch_size is None else int(batch_size)
         if batch_size < 1:
             raise ValueError(f"fit: batch_size must be positive, got {batch_size}")
-        self._maybe_build_from(x)
         self._check_compiled()
         val_x = val_y = val_w = None
-        if validation_data is not None:
+        val_source = validation_data is not None and _is_batch_source(validation_data)
+        if val_source:
+            val_steps = self._source_steps(validation_data, validation_steps, "fit: validation_steps")
+        elif validation_data is not None:
             if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
                 raise ValueError("fit: validation_data should be a tuple (val_x, val_y) or (val_x, val_y, "
-                                 "val_sample_weights)")
+                                 "val_sample_weights), a generator or a Sequence")
             val_x = self._prepare_inputs(validation_data[0])
             val_y = self._prepare_targets(validation_data[1])
             val_w = self._prepare_weights(val_y, validation_data[2] if len(validation_data) == 3 else None)
@@ -516,20 +582,29 @@ class Model(Layer):
             y = None if not ya else unpack([a[:split_at] for a in ya]) if len(ya) > 1 else ya[0][:split_at]
         elif validation_split:
             raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
-        xs, ys = self._prepare_inputs(x), self._prepare_targets(y)
-        n = self._check_lengths(xs, ys)
-        if n == 0:
-            raise ValueError("fit: no training samples")
-        ws = self._prepare_weights(ys, sample_weight, class_weight)
-        do_validation = val_x is not None
-        if do_validation:
+        if from_source:
+            n = None
+
+            def epoch_batches():
+                return self._source_batches(x, steps, shuffle, class_weight, first)
+        else:
+            xs, ys = self._prepare_inputs(x), self._prepare_targets(y)
+            n = self._check_lengths(xs, ys)
+            if n == 0:
+                raise ValueError("fit: no training samples")
+            ws = self._prepare_weights(ys, sample_weight, class_weight)
+            steps = -(-n // batch_size)
+
+            def epoch_batches():
+                return _array_batches(xs, ys, ws, n, batch_size, np.random.permutation(n) if shuffle else None)
+        do_validation = val_x is not None or val_source
+        if val_x is not None:
             self._check_lengths(val_x, val_y)
-        steps = -(-n // batch_size)
         self._bind_optimizer()
         names = list(self.metrics_names)
         cbks = _callbacks.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                                        verbose=verbose, epochs=epochs, steps=steps, samples=n,
-                                       batch_size=batch_size, do_validation=do_validation,
+                                       batch_size=None if from_source else batch_size, do_validation=do_validation,
                                        metrics=names + (["val_" + m for m in names] if do_validation else []))
         self.stop_training = False
         cbks.on_train_begin()
@@ -537,20 +612,11 @@ class Model(Layer):
             for epoch in range(initial_epoch, epochs):
                 cbks.on_epoch_begin(epoch)
                 self.train()
-                order = np.random.permutation(n) if shuffle else None
                 sums, seen = [0.0] * len(names), 0
-                for step, start in enumerate(range(0, n, batch_size)):
-                    stop = min(start + batch_size, n)
-                    size = stop - start
+                batches = epoch_batches()
+                for step in range(steps):
+                    size, bx, by, bw = next(batches)
                     cbks.on_train_batch_begin(step, {"batch": step, "size": size})
-                    if order is None:
-                        bx, by = [t[start:stop] for t in xs], [t[start:stop] for t in ys]
-                        bw = [None if w is None else w[start:stop] for w in ws]
-                    else:
-                        index = Tensor(np.ascontiguousarray(order[start:stop]))
-                        bx = [index_select(t, 0, index) for t in xs]
-                        by = [index_select(t, 0, index) for t in ys]
-                        bw = [None if w is None else index_select(w, 0, index) for w in ws]
                     values = self._train_batch(bx, by, bw)
                     logs = {"batch": step, "size": size}
                     logs.update(zip(names, values))
@@ -560,8 +626,14 @@ class Model(Layer):
                     cbks.on_train_batch_end(step, logs)
                     if self.stop_training:
                         break
+                batches.close()
+                if isinstance(x, Sequence):
+                    x.on_epoch_end()
                 epoch_logs = {k: s / max(seen, 1) for k, s in zip(names, sums)}
-                if do_validation:
+                if val_source:
+                    val = self._evaluate_batches(self._source_batches(validation_data, val_steps, False))
+                    epoch_logs.update({"val_" + k: v for k, v in zip(names, val)})
+                elif do_validation:
                     val = self._test_loop(val_x, val_y, batch_size, ws=val_w)
                     epoch_logs.update({"val_" + k: v for k, v in zip(names, val)})
                 self.eval()
@@ -576,8 +648,17 @@ class Model(Layer):
         return history
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None, callbacks=None):
+        """Loss and metrics on arrays, or on `steps` batches of a generator / Sequence."""
+        if _is_batch_source(x):
+            first = self._build_from_source(x)
+            self._check_compiled()
+            steps = self._source_steps(x, steps, "evaluate: steps")
+            bar = _progbar(steps, verbose) if verbose else None
+            result = self._evaluate_batches(self._source_batches(x, steps, False, first=first),
+                                            (lambda step, seen: bar.update(step)) if bar is not None else None)
+            return result[0] if len(result) == 1 else result
         if steps is not None:
-            raise NotImplementedError("evaluate: steps is not supported by deepcore.keras (arrays only)")
+            raise ValueError("evaluate: steps is for generators and Sequences; with arrays, batch_size sets them")
         batch_size = 32 if batch_size is None else int(batch_size)
         self._maybe_build_from(x)
         self._check_compiled()
@@ -591,16 +672,32 @@ class Model(Layer):
         return result[0] if len(result) == 1 else result
 
     def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
-        batch_size = 32 if batch_size is None else int(batch_size)
-        self._maybe_build_from(x)
-        xs = self._prepare_inputs(x)
-        n = self._check_lengths(xs)
+        """Outputs for arrays, or for `steps` batches of a generator / Sequence (their targets ignored)."""
+        if _is_batch_source(x):
+            first = self._build_from_source(x)
+            n_steps = self._source_steps(x, steps, "predict: steps")
+            pending = list(first or [])
+
+            def inputs(k):
+                item = x[k] if isinstance(x, Sequence) else (pending.pop() if pending else next(x))
+                return self._prepare_inputs(item[0] if isinstance(item, tuple) else item)
+        else:
+            if steps is not None:
+                raise ValueError("predict: steps is for generators and Sequences; with arrays, batch_size sets them")
+            batch_size = 32 if batch_size is None else int(batch_size)
+            self._maybe_build_from(x)
+            xs = self._prepare_inputs(x)
+            n = self._check_lengths(xs)
+            n_steps = -(-n // batch_size)
+
+            def inputs(k):
+                return [t[k * batch_size:(k + 1) * batch_size] for t in xs]
         self.eval()
         chunks = None
-        bar = _progbar(-(-n // batch_size), verbose) if verbose else None
+        bar = _progbar(n_steps, verbose) if verbose else None
         with no_grad():
-            for step, start in enumerate(range(0, n, batch_size)):
-                outs = self._run_graph([t[start:start + batch_size] for t in xs])
+            for step in range(n_steps):
+                outs = self._run_graph(inputs(step))
                 outs = outs if isinstance(outs, list) else [outs]
                 if chunks is None:
                     chunks = [[] for _ in outs]
@@ -613,6 +710,27 @@ class Model(Layer):
                 else np.zeros((0,) + tuple(self.outputs[0].shape[1:]), np.float32)
         arrays = [(cat(c, 0) if len(c) > 1 else c[0]).numpy() for c in chunks]
         return arrays[0] if self._single_output else arrays
+
+    # Keras 2's generator spellings (fit/evaluate/predict take generators and Sequences directly).
+    def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
+                      validation_data=None, validation_steps=None, class_weight=None, max_queue_size=10, workers=1,
+                      use_multiprocessing=False, shuffle=True, initial_epoch=0):
+        """fit on a generator / Sequence; batches are drawn in this thread (max_queue_size, workers and
+        use_multiprocessing are accepted and not used)."""
+        if not _is_batch_source(generator):
+            raise TypeError(f"fit_generator: expected a generator or keras.utils.Sequence, got "
+                            f"{type(generator).__name__} (for arrays use fit)")
+        return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
+                        callbacks=callbacks, validation_data=validation_data, validation_steps=validation_steps,
+                        class_weight=class_weight, shuffle=shuffle, initial_epoch=initial_epoch)
+
+    def evaluate_generator(self, generator, steps=None, max_queue_size=10, workers=1, use_multiprocessing=False,
+                           verbose=0):
+        return self.evaluate(generator, steps=steps, verbose=verbose)
+
+    def predict_generator(self, generator, steps=None, max_queue_size=10, workers=1, use_multiprocessing=False,
+                          verbose=0):
+        return self.predict(generator, steps=steps, verbose=verbose)
 
     def predict_on_batch(self, x):
         return self.predict(x, batch_size=max(1, len(as_list(x)[0]) if not isinstance(x, dict) else 1 << 30))
@@ -870,6 +988,24 @@ class Model(Layer):
                         "loss_weights": self.loss_weights}
             meta[_TRAINING_KEY] = json.dumps(training)
         _io.save(tensors, filepath, metadata=meta)
+
+
+def _array_batches(xs, ys, ws, n, batch_size, order):
+    """(size, xs, ys, ws) batches of in-memory tensors; gathered by `order` (shuffling) when given."""
+    for start in range(0, n, batch_size):
+        stop = min(start + batch_size, n)
+        if order is None:
+            yield (stop - start, [t[start:stop] for t in xs], [t[start:stop] for t in ys],
+                   [None if w is None else w[start:stop] for w in ws])
+        else:
+            index = Tensor(np.ascontiguousarray(order[start:stop]))
+            yield (stop - start, [index_select(t, 0, index) for t in xs], [index_select(t, 0, index) for t in ys],
+                   [None if w is None else index_select(w, 0, index) for w in ws])
+
+
+def _is_batch_source(x):
+    """A keras.utils.Sequence or an iterator/generator of batches (not an array, list or dict of arrays)."""
+    return isinstance(x, Sequence) or (hasattr(x, "__next__") and not isinstance(x, (np.ndarray, Tensor)))
 
 
 def _serialize_loss(loss):

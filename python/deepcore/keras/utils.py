@@ -22,6 +22,26 @@ def _as_numpy(x, name):
         raise TypeError(f"{name}: expected an array-like, got {type(x).__name__}") from exc
 
 
+class Sequence:
+    """Batches by index, for fit/evaluate/predict (Keras 2's keras.utils.Sequence): implement
+    ``__len__`` (batches per epoch) and ``__getitem__(index)`` returning (x, y) or (x, y, sample_weight)
+    (x alone for predict); ``on_epoch_end`` runs after each training epoch (e.g. to reshuffle).
+    With ``shuffle=True`` fit visits the batches in a new random order each epoch."""
+
+    def __getitem__(self, index):
+        raise NotImplementedError
+
+    def __len__(self):
+        raise NotImplementedError
+
+    def on_epoch_end(self):
+        pass
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+
 def to_categorical(y, num_classes=None, dtype="float32"):
     """One-hot encode class indices, as Keras 2: shape ``y.shape + (num_classes,)``, except
     that a trailing axis of length 1 is replaced (``(N, 1)`` gives ``(N, num_classes)``).
