@@ -1,5 +1,5 @@
 """matplotlib.pyplot, except that ``show()`` saves the figure as a PNG when
-there is no display (a terminal, a CI job), and says where."""
+there is no display (a terminal, a CI job), and says where (one file per show())."""
 import os
 import sys
 
@@ -14,10 +14,18 @@ from matplotlib.pyplot import *  # noqa: E402,F401,F403
 import matplotlib.pyplot as _pyplot  # noqa: E402
 
 
+_shown = 0
+
+
 def show(*args, **kwargs):
+    """Without a display: the first figure goes to SCRIPT.png, later ones to SCRIPT_2.png, ..."""
+    global _shown
     if not _HEADLESS:
         return _pyplot.show(*args, **kwargs)
+    _shown += 1
     script = os.path.splitext(os.path.basename(sys.argv[0] or "figure"))[0] or "figure"
-    path = os.path.join(os.path.dirname(os.path.abspath(sys.argv[0] or ".")), script + ".png")
+    suffix = "" if _shown == 1 else f"_{_shown}"
+    path = os.path.join(os.path.dirname(os.path.abspath(sys.argv[0] or ".")), script + suffix + ".png")
     _pyplot.savefig(path, dpi=100)
+    _pyplot.close()
     print(f"no display: saved the figure to {path}")

@@ -425,3 +425,84 @@ def test_generator_misuse_is_refused_with_clear_errors():
         model.fit(CX, CY, steps_per_epoch=3, verbose=0)
     with pytest.raises(TypeError, match="for arrays use fit"):
         model.fit_generator(CX)
+
+
+# ---- graph-style losses on a model's symbolic tensors --------------------------------------------
+
+def tiny_vae(style):
+    """A 2-D-latent VAE on 12-pixel inputs, its loss written three ways (Keras 2 idioms)."""
+    deepcore.manual_seed(21)
+    original_dim, latent_dim = 12, 2
+    x = Input(shape=(original_dim,))
+    h = Dense(8, activation="relu")(x)
+    z_mean, z_log_var = Dense(latent_dim)(h), Dense(latent_dim)(h)
+
+    class KL(Layer):
+        def call(self, inputs):
+            m, lv = inputs
+            self.add_loss(K.mean(-0.5 * K.sum(1 + lv - K.square(m) - K.exp(lv), axis=-1)))
+            return [m, lv]
+
+    if style == "layer":
+        z_mean, z_log_var = KL()([z_mean, z_log_var])
+
+    def sampling(args):
+        m, lv = args
+        return m + K.exp(lv / 2) * K.random_normal(shape=(K.shape(m)[0], latent_dim))
+
+    z = keras.layers.Lambda(sampling, output_shape=(latent_dim,))([z_mean, z_log_var])
+    x_decoded = Dense(original_dim, activation="sigmoid")(Dense(8, activation="relu")(z))
+    vae = Model(x, x_decoded)
+    xent = original_dim * keras.metrics.binary_crossentropy(x, x_decoded) if style == "add_loss" else None
+
+    def kl_of(m, lv):
+        return -0.5 * K.sum(1 + lv - K.square(m) - K.exp(lv), axis=-1)
+
+    if style == "add_loss":  # Keras 2's example: the whole loss from symbolic tensors, built once
+        vae.add_loss(K.mean(xent + kl_of(z_mean, z_log_var)))
+        vae.compile(optimizer="rmsprop")
+    elif style == "closure":  # the Keras blog's: a loss function reading z_mean/z_log_var
+        vae.compile(optimizer="rmsprop", loss=lambda y_true, y_pred: original_dim * keras.losses.binary_crossentropy(
+            y_true, y_pred) + kl_of(z_mean, z_log_var))
+    else:
+        vae.compile(optimizer="rmsprop", loss=lambda y_true, y_pred: original_dim *
+                    keras.losses.binary_crossentropy(y_true, y_pred))
+    return vae
+
+
+def test_symbolic_losses_train_exactly_like_a_layer_adding_the_same_loss():
+    data = RNG.random((40, 12)).astype(np.float32)
+    results = {}
+    for style in ("add_loss", "closure", "layer"):
+        vae = tiny_vae(style)
+        deepcore.manual_seed(99)  # the same sampling noise for each
+        y = None if style == "add_loss" else data
+        hist = vae.fit(data, y, batch_size=10, epochs=3, shuffle=False, verbose=0)
+        results[style] = (hist.history["loss"], vae.get_weights())
+    base_loss, base_weights = results["layer"]
+    assert base_loss[-1] < base_loss[0]
+    for style in ("add_loss", "closure"):
+        np.testing.assert_allclose(results[style][0], base_loss, rtol=1e-5)
+        for a, b in zip(results[style][1], base_weights):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_symbolic_values_are_deferred_and_misuse_is_refused():
+    x = Input((3,))
+    h = Dense(2)(x)
+    expr = K.mean(K.square(h)) * 2 + 1
+    assert type(expr).__name__ == "SymbolicValue"
+    with pytest.raises(ValueError, match="is symbolic"):
+        K.eval(h)
+    with pytest.raises(ValueError, match="has a value only while"):
+        expr.evaluate()
+    with pytest.raises(TypeError, match="no elements to iterate"):
+        list(h)
+    other = Dense(2)(Input((3,)))  # a tensor of another graph
+    model = Model(x, h)
+    model.add_loss(K.mean(other))
+    model.compile("sgd")
+    with pytest.raises(ValueError, match="not computed by the model"):
+        model.fit(np.ones((4, 3), np.float32), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="add it to the model"):
+        model.layers[1].add_loss(K.mean(h))

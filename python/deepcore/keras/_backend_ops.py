@@ -7,7 +7,9 @@ with in Keras 2 listings::
         return K.mean(K.square(y_pred - y_true), axis=-1)
 
 Each works on real tensors (in Keras' layout: what those functions receive) and is a thin call
-into deepcore's differentiable ops, so gradients flow through them. Keras' conventions where
+into deepcore's differentiable ops, so gradients flow through them. On a model's symbolic
+tensors they build an expression that the model evaluates at each training step (Keras 2's
+graph-style ``vae.add_loss(K.mean(...))``; see _symbolic.py). Keras' conventions where
 they differ from PyTorch's: ``axis``/``keepdims``, ``K.std``/``K.var`` over the population
 (divide by n), ``K.max`` returns values only, ``K.dot`` of a matrix and a higher-rank tensor
 contracts the last axis with the second-to-last. Arrays and numbers are accepted and become
@@ -25,6 +27,7 @@ from ..tensor import randn as _randn
 from ..tensor import zeros as _zeros
 from ..tensor import zeros_like as _zeros_like
 from ._common import as_tensor
+from ._symbolic import is_symbolic, symbolic_aware
 
 __all__ = [
     "abs", "argmax", "argmin", "batch_flatten", "binary_crossentropy", "cast", "categorical_crossentropy",
@@ -37,6 +40,8 @@ __all__ = [
 ]
 
 def _t(x):
+    if is_symbolic(x):
+        raise ValueError(f"{x!r} is symbolic: this backend function needs a real tensor")
     return x if isinstance(x, Tensor) else as_tensor(x)
 
 
@@ -305,3 +310,12 @@ def dot(x, y):
         out = _ops.matmul.matmul(x.reshape(-1, x.shape[-1]), lead.reshape(lead.shape[0], -1))
         return out.reshape(*x.shape[:-1], *lead.shape[1:])
     return _ops.matmul.matmul(x, y)
+
+
+# Every function that computes on its arguments also takes symbolic ones (a KerasTensor, or an
+# expression built from one): deferred to each training step, or computed at once during one.
+for _name in __all__:
+    if _name not in ("int_shape", "ndim", "eval", "get_value", "set_value", "variable", "constant", "zeros",
+                     "ones"):
+        globals()[_name] = symbolic_aware(globals()[_name])
+del _name

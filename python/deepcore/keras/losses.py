@@ -6,10 +6,15 @@ single native loss kernel where one applies) instead of the per-sample form plus
 
 Probabilities are clipped to [epsilon, 1 - epsilon] (epsilon = backend.epsilon(), 1e-7 unless
 set_epsilon changed it) before the logarithm in the cross-entropies, as Keras 2 does: the loss is
-bounded by -log(1e-7) = 16.1 and the gradient is zero where a probability was clipped."""
+bounded by -log(1e-7) = 16.1 and the gradient is zero where a probability was clipped.
+
+Called on a model's symbolic tensors (Keras 2's ``xent = losses.binary_crossentropy(x, x_decoded)``
+while building a model), they return an expression evaluated at each training step
+(_symbolic.py)."""
 from ..nn import functional as F
 from . import backend
 from ._common import as_tensor, deserialize
+from ._symbolic import symbolic_aware
 
 
 def _clip(p):
@@ -37,6 +42,7 @@ def _same_shape(name, y_true, y_pred):
     return y_true
 
 
+@symbolic_aware
 def categorical_crossentropy(y_true, y_pred, from_logits=False):
     y_true, y_pred = _prep(y_true, y_pred)
     y_true = _same_shape("categorical_crossentropy", y_true, y_pred)
@@ -65,6 +71,7 @@ def _class_last_to_dim1(t):
     return t if t.ndim == 2 else t.permute(0, t.ndim - 1, *range(1, t.ndim - 1))
 
 
+@symbolic_aware
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
     y_true, y_pred = _prep(y_true, y_pred)
     y_true = _sparse_targets(y_true, y_pred)
@@ -78,6 +85,7 @@ def _sparse_categorical_crossentropy_mean(y_true, y_pred):
     return F.nll_loss(_class_last_to_dim1(_clip(y_pred).log()), y_true)  # native NLL kernel
 
 
+@symbolic_aware
 def binary_crossentropy(y_true, y_pred, from_logits=False):
     y_true, y_pred = _prep(y_true, y_pred)
     y_true = _same_shape("binary_crossentropy", y_true, y_pred)
@@ -92,6 +100,7 @@ def _binary_crossentropy_mean(y_true, y_pred):
     return F.binary_cross_entropy(_clip(y_pred), y_true)  # native BCE kernel
 
 
+@symbolic_aware
 def mean_squared_error(y_true, y_pred):
     y_true, y_pred = _prep(y_true, y_pred)
     y_true = _same_shape("mean_squared_error", y_true, y_pred)
@@ -103,6 +112,7 @@ def _mean_squared_error_mean(y_true, y_pred):
     return F.mse_loss(y_pred, _same_shape("mean_squared_error", y_true, y_pred))
 
 
+@symbolic_aware
 def mean_absolute_error(y_true, y_pred):
     y_true, y_pred = _prep(y_true, y_pred)
     y_true = _same_shape("mean_absolute_error", y_true, y_pred)
@@ -114,12 +124,14 @@ def _mean_absolute_error_mean(y_true, y_pred):
     return F.l1_loss(y_pred, _same_shape("mean_absolute_error", y_true, y_pred))
 
 
+@symbolic_aware
 def mean_absolute_percentage_error(y_true, y_pred):
     y_true, y_pred = _prep(y_true, y_pred)
     y_true = _same_shape("mean_absolute_percentage_error", y_true, y_pred)
     return ((y_true - y_pred).abs() / y_true.abs().clamp(backend.epsilon(), None)).mean(-1) * 100.0
 
 
+@symbolic_aware
 def mean_squared_logarithmic_error(y_true, y_pred):
     y_true, y_pred = _prep(y_true, y_pred)
     y_true = _same_shape("mean_squared_logarithmic_error", y_true, y_pred)
@@ -127,17 +139,20 @@ def mean_squared_logarithmic_error(y_true, y_pred):
     return (d * d).mean(-1)
 
 
+@symbolic_aware
 def squared_hinge(y_true, y_pred):
     y_true, y_pred = _prep(y_true, y_pred)
     h = (1.0 - _same_shape("squared_hinge", y_true, y_pred) * y_pred).relu()
     return (h * h).mean(-1)
 
 
+@symbolic_aware
 def hinge(y_true, y_pred):
     y_true, y_pred = _prep(y_true, y_pred)
     return (1.0 - _same_shape("hinge", y_true, y_pred) * y_pred).relu().mean(-1)
 
 
+@symbolic_aware
 def categorical_hinge(y_true, y_pred):
     y_true, y_pred = _prep(y_true, y_pred)
     y_true = _same_shape("categorical_hinge", y_true, y_pred)
@@ -147,6 +162,7 @@ def categorical_hinge(y_true, y_pred):
     return (neg - pos + 1.0).relu()
 
 
+@symbolic_aware
 def logcosh(y_true, y_pred):
     y_true, y_pred = _prep(y_true, y_pred)
     x = y_pred - _same_shape("logcosh", y_true, y_pred)
@@ -154,18 +170,21 @@ def logcosh(y_true, y_pred):
     return (x.abs() + ((x.abs() * -2.0).exp() + 1.0).log() - 0.6931471805599453).mean(-1)
 
 
+@symbolic_aware
 def kullback_leibler_divergence(y_true, y_pred):
     y_true, y_pred = _prep(y_true, y_pred)
     y_true = _clip(_same_shape("kullback_leibler_divergence", y_true, y_pred))
     return (y_true * (y_true / _clip(y_pred)).log()).sum(-1)
 
 
+@symbolic_aware
 def poisson(y_true, y_pred):
     y_true, y_pred = _prep(y_true, y_pred)
     y_true = _same_shape("poisson", y_true, y_pred)
     return (y_pred - y_true * (y_pred + backend.epsilon()).log()).mean(-1)
 
 
+@symbolic_aware
 def cosine_proximity(y_true, y_pred):
     y_true, y_pred = _prep(y_true, y_pred)
     y_true = _same_shape("cosine_proximity", y_true, y_pred)

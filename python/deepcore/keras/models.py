@@ -22,7 +22,7 @@ from . import callbacks as _callbacks
 from . import losses as _losses
 from . import metrics as _metrics
 from . import optimizers as _optimizers
-from . import _common
+from . import _common, _symbolic
 from ._common import as_list, as_tensor, to_internal, to_keras, unique_name, unpack
 from .layers import _BUILTIN as _BUILTIN_LAYERS
 from .layers.base import InputLayer, KerasTensor, Layer
@@ -61,6 +61,8 @@ class Model(Layer):
         self._compiled = False
         self._layers = []
         self._nodes = []
+        self._model_losses = []  # add_loss on the model: kept, evaluated at every pass
+        self._pass_values = None
         self.inputs, self.outputs = [], []
         if inputs is not None or outputs is not None:
             if inputs is None or outputs is None:
@@ -180,8 +182,14 @@ class Model(Layer):
             out = node.layer._run(ins if node.list_input else ins[0], training, node.kwargs)
             for t, o in zip(node.outputs, out if node.list_output else [out]):
                 values[id(t)] = o
+        self._pass_values = values  # what symbolic losses read (_symbolic.graph_values)
         outs = [values[id(t)] for t in self.outputs]
         return outs[0] if self._single_output else outs
+
+    def add_loss(self, losses, inputs=None):
+        """Loss terms for every pass: expressions on the model's symbolic tensors (Keras 2's
+        ``vae.add_loss(K.mean(xent_loss + kl_loss))``), callables, or tensors. Non-scalars are averaged."""
+        self._model_losses.extend(as_list(losses))
 
     @property
     def losses(self):
@@ -410,7 +418,14 @@ class Model(Layer):
 
     def _losses_and_metrics(self, outs, ys, with_metrics=True, ws=None):
         """(total loss tensor, [python floats in metrics_names order except the first])."""
-        outs = outs if isinstance(outs, list) else [outs]
+        try:
+            with _symbolic.graph_values(self._pass_values or {}):  # losses may read the model's symbolic tensors
+                return self._score(outs if isinstance(outs, list) else [outs], ys, with_metrics, ws)
+        finally:  # the pass' intermediate tensors are not kept past scoring (nested models' neither)
+            for model in [self] + [l for l in self._layers_flat if isinstance(l, Model)]:
+                model._pass_values = None
+
+    def _score(self, outs, ys, with_metrics, ws):
         per_output, total = [], None
         for k, (i, y) in enumerate(zip(self._targets, ys)):
             w = ws[k] if ws else None
@@ -429,6 +444,11 @@ class Model(Layer):
         for layer in self._layers_flat:
             for p in layer._added_losses:
                 total = p if total is None else total + p
+        for term in self._model_losses:
+            p = _symbolic.resolve(term() if callable(term) else term)
+            p = as_tensor(p)
+            p = p.mean() if p.ndim else p
+            total = p if total is None else total + p
         if total is None:
             raise ValueError(f"{self.name}: nothing to minimize: compile(loss=None) and no layer called add_loss")
         values = []

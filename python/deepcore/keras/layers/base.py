@@ -20,10 +20,12 @@ from ...nn import Module, Parameter
 from ...tensor import Tensor, zeros
 from .. import initializers, regularizers
 from .._common import as_list, as_tensor, snake_case, to_internal, to_keras, unique_name, unpack
+from .._symbolic import _Arithmetic, is_symbolic
 
 
-class KerasTensor:
-    """A symbolic tensor: the Keras shape (batch dim None) and where it came from."""
+class KerasTensor(_Arithmetic):
+    """A symbolic tensor: the Keras shape (batch dim None) and where it came from. Arithmetic and
+    K functions on it build expressions evaluated per training step (keras/_symbolic.py)."""
 
     def __init__(self, shape, layer, node_index, tensor_index, name=None):
         self.shape = tuple(shape)
@@ -247,6 +249,9 @@ class Layer(Module):
         hold for the current forward pass: each pass through a model starts with none. A tensor
         with more than one element is averaged."""
         for loss in as_list(losses):
+            if is_symbolic(loss):
+                raise ValueError(f"{self.name}.add_loss: {loss!r} is symbolic; add it to the model (model.add_loss), "
+                                 f"or compute the loss from this layer's inputs inside call()")
             loss = loss() if callable(loss) else loss
             loss = as_tensor(loss)
             if loss.ndim:
