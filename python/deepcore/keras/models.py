@@ -496,8 +496,8 @@ class Model(Layer):
 
     # ---- batches from a generator or keras.utils.Sequence ------------------------------------------
     def _prepare_batch(self, item, class_weight=None):
-        """A generator's/Sequence's item, (x, y) or (x, y, sample_weight) (or x alone for a model with no
-        target), as (size, xs, ys, ws) tensors."""
+        """A generator's/Sequence's item, (x, y) or (x, y, sample_weight) (or (x,) for a model without
+        targets), as (size, xs, ys, ws) tensors."""
         if not isinstance(item, tuple) or not 1 <= len(item) <= 3:
             raise ValueError(f"a generator or Sequence for this model must yield tuples (x, y) or (x, y, "
                              f"sample_weight), got {type(item).__name__}"
@@ -571,7 +571,7 @@ class Model(Layer):
         if batch_size < 1:
             raise ValueError(f"fit: batch_size must be positive, got {batch_size}")
         self._check_compiled()
-        val_x = val_y = val_w = None
+        val_x = val_y = val_w = train_ws = None
         val_source = validation_data is not None and _is_batch_source(validation_data)
         if val_source:
             val_steps = self._source_steps(validation_data, validation_steps, "fit: validation_steps")
@@ -590,15 +590,10 @@ class Model(Layer):
             val_y = self._prepare_targets(None if not ya else unpack([a[split_at:] for a in ya]) if len(ya) > 1
                                           else ya[0][split_at:])
             x = unpack([a[:split_at] for a in xa]) if len(xa) > 1 else xa[0][:split_at]
-            if sample_weight is not None:  # split with the samples (one array, or one per output)
-                sws = [np.asarray(w) for w in (sample_weight.values() if isinstance(sample_weight, dict) else
-                                                as_list(sample_weight) if len(self._targets) > 1 else [sample_weight])]
-                split = [(w[:split_at], w[split_at:]) for w in sws]
-                keys = list(sample_weight) if isinstance(sample_weight, dict) else None
-                pick = (lambda part: dict(zip(keys, [p[part] for p in split]))) if keys else \
-                    (lambda part: [p[part] for p in split] if len(split) > 1 else split[0][part])
-                sample_weight, val_w = pick(0), pick(1)
-            val_w = self._prepare_weights(val_y, val_w, class_weight)
+            # Weights come from all the samples (Keras 2), then split with them.
+            all_ws = self._prepare_weights(self._prepare_targets(y), sample_weight, class_weight)
+            train_ws = [None if w is None else w[:split_at] for w in all_ws]
+            val_w = [None if w is None else w[split_at:] for w in all_ws]
             y = None if not ya else unpack([a[:split_at] for a in ya]) if len(ya) > 1 else ya[0][:split_at]
         elif validation_split:
             raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
@@ -612,7 +607,7 @@ class Model(Layer):
             n = self._check_lengths(xs, ys)
             if n == 0:
                 raise ValueError("fit: no training samples")
-            ws = self._prepare_weights(ys, sample_weight, class_weight)
+            ws = train_ws or self._prepare_weights(ys, sample_weight, class_weight)
             steps = -(-n // batch_size)
 
             def epoch_batches():
