@@ -1,5 +1,6 @@
-"""What custom Keras models are written with: merge layers (Add ... Concatenate), the backend tensor
-functions (K.mean ...) and Layer.add_loss / compile(loss=None). Values against NumPy in Keras'
+"""What custom Keras models are written with: merge layers (Add ... Concatenate), activation layers
+with parameters (LeakyReLU ...), padding/cropping, the backend tensor functions (K.mean ...),
+Layer.add_loss / compile(loss=None), weights, generators, and the GAN freezing rule. Values against NumPy in Keras'
 layout, gradients, shape errors, save/load, and custom losses, metrics and added losses training
 exactly like the built-in equivalents."""
 import numpy as np
@@ -8,8 +9,9 @@ import pytest
 import deepcore
 import deepcore.keras as keras
 from deepcore.keras import backend as K
-from deepcore.keras.layers import (Add, Average, Concatenate, Conv2D, Dense, Input, Layer, Maximum, Minimum,
-                                   Multiply, Subtract, add, concatenate)
+from deepcore.keras.layers import (ELU, PReLU, ReLU, Add, Average, Concatenate, Conv2D, Cropping2D, Dense, Flatten,
+                                   Input, Layer, LeakyReLU, Maximum, Minimum, Multiply, Softmax, Subtract,
+                                   ThresholdedReLU, ZeroPadding2D, add, concatenate)
 from deepcore.keras.models import Model, load_model
 
 RNG = np.random.default_rng(7)
@@ -506,3 +508,97 @@ def test_symbolic_values_are_deferred_and_misuse_is_refused():
         model.fit(np.ones((4, 3), np.float32), epochs=1, verbose=0)
     with pytest.raises(ValueError, match="add it to the model"):
         model.layers[1].add_loss(K.mean(h))
+
+
+# ---- activation layers with parameters, padding and cropping -------------------------------------
+
+def softmax_np(v, axis):
+    e = np.exp(v - v.max(axis, keepdims=True))
+    return e / e.sum(axis, keepdims=True)
+
+
+@pytest.mark.parametrize("layer, reference", [
+    (lambda: LeakyReLU(0.2), lambda v: np.where(v > 0, v, 0.2 * v)),
+    (lambda: LeakyReLU(), lambda v: np.where(v > 0, v, 0.3 * v)),  # Keras' default alpha
+    (lambda: ELU(0.5), lambda v: np.where(v > 0, v, 0.5 * np.expm1(v))),
+    (lambda: ThresholdedReLU(0.4), lambda v: np.where(v > 0.4, v, 0.0)),
+    (lambda: ReLU(max_value=0.5, negative_slope=0.1), lambda v: np.where(v > 0, np.minimum(v, 0.5), 0.1 * v)),
+    (lambda: Softmax(), lambda v: softmax_np(v, -1)),
+    (lambda: Softmax(axis=1), lambda v: softmax_np(v, 1)),
+    (lambda: ZeroPadding2D(((1, 2), (0, 3))), lambda v: np.pad(v, ((0, 0), (1, 2), (0, 3), (0, 0)))),
+    (lambda: ZeroPadding2D(1), lambda v: np.pad(v, ((0, 0), (1, 1), (1, 1), (0, 0)))),
+    (lambda: Cropping2D(((1, 2), (0, 3))), lambda v: v[:, 1:-2, 0:-3, :]),
+])
+def test_parameter_free_layers_match_numpy_on_images(layer, reference):
+    v = RNG.standard_normal((2, 6, 7, 3)).astype(np.float32)
+    inp = Input((6, 7, 3))
+    model = Model(inp, layer()(inp))
+    want = reference(v.astype(np.float64))
+    assert model.output_shape == (None,) + want.shape[1:]
+    np.testing.assert_allclose(model.predict(v), want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(layer()(deepcore.tensor(v)).numpy(), want, rtol=1e-5, atol=1e-6)
+
+
+def test_prelu_learns_its_slope_per_channel():
+    v = RNG.standard_normal((256, 4, 4, 2)).astype(np.float32)
+    target = np.where(v > 0, v, v * np.array([0.25, -0.5], np.float32))
+    deepcore.manual_seed(0)
+    inp = Input((4, 4, 2))
+    prelu = PReLU(shared_axes=[1, 2])
+    model = Model(inp, prelu(inp))
+    assert model.count_params() == 2
+    model.compile(keras.optimizers.SGD(lr=0.5), "mse")
+    model.fit(v, target, epochs=30, batch_size=64, verbose=0)
+    np.testing.assert_allclose(prelu.get_weights()[0].reshape(-1), [0.25, -0.5], atol=1e-3)
+
+
+def test_padding_and_activation_layers_save_and_load(tmp_path):
+    inp = Input((8, 8, 1))
+    h = ZeroPadding2D(((1, 0), (2, 1)))(inp)
+    h = Conv2D(3, (3, 3))(h)
+    h = LeakyReLU(0.1)(h)
+    h = PReLU(shared_axes=[1, 2])(Cropping2D(1)(h))
+    out = Softmax()(Dense(4)(Flatten()(ELU()(h))))
+    model = Model(inp, out)
+    x = RNG.standard_normal((3, 8, 8, 1)).astype(np.float32)
+    path = str(tmp_path / "act.safetensors")
+    model.save(path)
+    loaded = load_model(path)
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+    assert [l.get_config().get("alpha") for l in loaded.layers if isinstance(l, LeakyReLU)] == [0.1]
+
+
+def test_padding_and_cropping_refuse_bad_sizes():
+    with pytest.raises(ValueError, match="non-negative"):
+        ZeroPadding2D(-1)
+    with pytest.raises(ValueError, match="leaves nothing of the height"):
+        Cropping2D(((2, 2), (0, 0)))(Input((4, 5, 1)))
+
+
+# ---- the GAN rule: `trainable` is read when a model is compiled ----------------------------------
+
+def test_a_frozen_discriminator_trains_alone_but_not_inside_the_combined_model():
+    deepcore.manual_seed(4)
+    d_in = Input((3,))
+    discriminator = Model(d_in, Dense(1, activation="sigmoid")(LeakyReLU(0.2)(Dense(4)(d_in))))
+    discriminator.compile("adam", "binary_crossentropy")
+    discriminator.trainable = False  # Keras' GAN recipe: freeze, then build and compile the combined model
+    z = Input((2,))
+    generator = Model(z, Dense(3)(z))
+    combined = Model(z, discriminator(generator(z)))
+    combined.compile("adam", "binary_crossentropy")
+    real, noise = RNG.standard_normal((8, 3)).astype(np.float32), RNG.standard_normal((8, 2)).astype(np.float32)
+    d_before, g_before = discriminator.get_weights(), generator.get_weights()
+
+    combined.train_on_batch(noise, np.ones((8, 1), np.float32))
+    for a, b in zip(discriminator.get_weights(), d_before):
+        np.testing.assert_array_equal(a, b)  # frozen inside the combined model
+    assert any(not np.array_equal(a, b) for a, b in zip(generator.get_weights(), g_before))
+
+    discriminator.train_on_batch(real, np.ones((8, 1), np.float32))  # compiled while trainable
+    assert any(not np.array_equal(a, b) for a, b in zip(discriminator.get_weights(), d_before))
+    assert not discriminator.layers[1].kernel.requires_grad  # `trainable` still says frozen
+
+    discriminator.compile("adam", "binary_crossentropy")  # compiling again applies the freeze
+    with pytest.raises(ValueError, match="no trainable weights"):
+        discriminator.train_on_batch(real, np.ones((8, 1), np.float32))

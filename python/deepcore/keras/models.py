@@ -271,6 +271,9 @@ class Model(Layer):
                                 for fn in self._loss_fns]
         self._activity_layers = [l for l in self._all_layers() if l.activity_regularizer is not None]
         self._layers_flat = self._all_layers()
+        # Keras 2 reads `trainable` when compiling: a GAN's discriminator, compiled and then frozen inside
+        # the combined model, still trains in its own train_on_batch (compile again to apply a change).
+        self._compiled_trainable = list(self.trainable_weights)
         self._has_weight_regularizers = any(spec.regularizer is not None
                                             for _, spec in self._weight_entries("all"))
 
@@ -463,7 +466,16 @@ class Model(Layer):
         return total, values
 
     def _bind_optimizer(self):
-        self.optimizer._bind(self.trainable_weights)
+        self.optimizer._bind(self._compiled_trainable)
+
+    def _train_grads(self, on):
+        """During this model's steps only the weights compile saw as trainable take gradients; after them,
+        each weight's requires_grad follows its layer's `trainable` again."""
+        wanted = {id(w) for w in self._compiled_trainable}
+        for layer, spec in self._weight_entries("all"):
+            w = layer._weight(spec)
+            if spec.trainable:
+                w.requires_grad_(id(w) in wanted if on else layer._trainable)
 
     def _train_batch(self, xs, ys, ws=None):
         outs = self._run_graph(xs)
@@ -623,6 +635,7 @@ class Model(Layer):
                                        metrics=names + (["val_" + m for m in names] if do_validation else []))
         self.stop_training = False
         cbks.on_train_begin()
+        self._train_grads(True)
         try:
             for epoch in range(initial_epoch, epochs):
                 cbks.on_epoch_begin(epoch)
@@ -657,6 +670,7 @@ class Model(Layer):
                     break
         finally:
             self.eval()
+            self._train_grads(False)
         cbks.on_train_end()
         history = cbks.history
         self.history = history
@@ -764,10 +778,12 @@ class Model(Layer):
         self._check_lengths(xs, ys)
         self._bind_optimizer()
         self.train()
+        self._train_grads(True)
         try:
             values = self._train_batch(xs, ys, self._prepare_weights(ys, sample_weight, class_weight))
         finally:
             self.eval()
+            self._train_grads(False)
         return values[0] if len(values) == 1 else values
 
     def test_on_batch(self, x, y=None, sample_weight=None):

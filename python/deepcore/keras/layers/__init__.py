@@ -1,8 +1,9 @@
 """keras.layers: Keras 2's layer names and defaults, on deepcore.nn (see base.py for the layout rule)."""
+from .advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU  # noqa: F401
 from .base import Input, InputLayer, KerasTensor, Layer, Node  # noqa: F401
 from .convolutional import (  # noqa: F401
-    AveragePooling2D, AvgPool2D, Conv2D, Convolution2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPool2D,
-    MaxPooling2D, UpSampling2D,
+    AveragePooling2D, AvgPool2D, Conv2D, Convolution2D, Cropping2D, GlobalAveragePooling2D, GlobalMaxPooling2D,
+    MaxPool2D, MaxPooling2D, UpSampling2D, ZeroPadding2D,
 )
 from .core import Activation, Dense, Dropout, Flatten, Lambda, Permute, Reshape  # noqa: F401
 from .merge import (  # noqa: F401
@@ -14,4 +15,5 @@ from .normalization import BatchNormalization  # noqa: F401
 _BUILTIN = {cls.__name__: cls for cls in (
     InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Permute, Lambda, Conv2D, MaxPooling2D,
     AveragePooling2D, UpSampling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, BatchNormalization, Add, Subtract,
-    Multiply, Average, Maximum, Minimum, Concatenate)}
+    Multiply, Average, Maximum, Minimum, Concatenate, LeakyReLU, PReLU, ELU, ThresholdedReLU, ReLU, Softmax,
+    ZeroPadding2D, Cropping2D)}

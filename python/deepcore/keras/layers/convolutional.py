@@ -249,6 +249,81 @@ class UpSampling2D(Layer):
                     interpolation=self.interpolation)
 
 
+def _edges(value, name):
+    """Keras' int / (sym_h, sym_w) / ((top, bottom), (left, right)) -> ((top, bottom), (left, right))."""
+    if isinstance(value, int):
+        value = (value, value)
+    value = tuple(value)
+    if len(value) == 2 and all(isinstance(v, int) for v in value):
+        value = ((value[0], value[0]), (value[1], value[1]))
+    edges = tuple(tuple(int(v) for v in pair) for pair in value)
+    if len(edges) != 2 or any(len(p) != 2 or min(p) < 0 for p in edges):
+        raise ValueError(f"{name} must be a non-negative int, 2 ints or 2 pairs of ints, got {value}")
+    return edges
+
+
+def _zeros_along(x, dim, count):
+    shape = list(x.shape)
+    shape[dim] = count
+    return zeros(*shape, dtype=x.dtype)
+
+
+class ZeroPadding2D(Layer):
+    """Zero rows above/below and zero columns left/right of each image."""
+    _internal_layout = True
+
+    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        _check_format("ZeroPadding2D", data_format)
+        self.padding, self.data_format = _edges(padding, "ZeroPadding2D: padding"), data_format
+
+    def call(self, inputs):
+        x = inputs
+        for dim, (before, after) in zip((2, 3), self.padding):
+            parts = ([_zeros_along(x, dim, before)] if before else []) + [x] + \
+                ([_zeros_along(x, dim, after)] if after else [])
+            x = cat(parts, dim) if len(parts) > 1 else x
+        return x
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        (t, b), (l, r) = self.padding
+        return (n, None if h is None else h + t + b, None if w is None else w + l + r, c)
+
+    def get_config(self):
+        return dict(super().get_config(), padding=[list(p) for p in self.padding], data_format=self.data_format)
+
+
+class Cropping2D(Layer):
+    """Drops rows above/below and columns left/right of each image."""
+    _internal_layout = True
+
+    def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        _check_format("Cropping2D", data_format)
+        self.cropping, self.data_format = _edges(cropping, "Cropping2D: cropping"), data_format
+
+    def build(self, input_shape):
+        (t, b), (l, r) = self.cropping
+        for size, cut, what in ((input_shape[1], t + b, "height"), (input_shape[2], l + r, "width")):
+            if size is not None and cut >= size:
+                raise ValueError(f"{self.name}: cropping {self.cropping} leaves nothing of the {what} {size} "
+                                 f"(input shape {input_shape})")
+        self.built = True
+
+    def call(self, inputs):
+        (t, b), (l, r) = self.cropping
+        return inputs[:, :, t:inputs.shape[2] - b, l:inputs.shape[3] - r]
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        (t, b), (l, r) = self.cropping
+        return (n, None if h is None else h - t - b, None if w is None else w - l - r, c)
+
+    def get_config(self):
+        return dict(super().get_config(), cropping=[list(p) for p in self.cropping], data_format=self.data_format)
+
+
 class GlobalAveragePooling2D(Layer):
     _internal_layout = True
 
