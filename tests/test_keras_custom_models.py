@@ -602,3 +602,26 @@ def test_a_frozen_discriminator_trains_alone_but_not_inside_the_combined_model()
     discriminator.compile("adam", "binary_crossentropy")  # compiling again applies the freeze
     with pytest.raises(ValueError, match="no trainable weights"):
         discriminator.train_on_batch(real, np.ones((8, 1), np.float32))
+
+
+def test_one_optimizer_shared_by_two_models_keeps_each_ones_state():
+    x = RNG.standard_normal((16, 3)).astype(np.float32)
+    y = RNG.standard_normal((16, 1)).astype(np.float32)
+
+    def pair(shared):
+        deepcore.manual_seed(8)
+        a = keras.Sequential([Dense(4, activation="tanh", input_shape=(3,)), Dense(1)])
+        b = keras.Sequential([Dense(2, input_shape=(3,)), Dense(1)])
+        opt = keras.optimizers.Adam(0.01, 0.5)
+        a.compile(opt if shared else keras.optimizers.Adam(0.01, 0.5), "mse")
+        b.compile(opt if shared else keras.optimizers.Adam(0.01, 0.5), "mse")
+        for _ in range(5):  # alternate, as a GAN's discriminator and combined model do
+            a.train_on_batch(x, y)
+            b.train_on_batch(x, y)
+        return a.get_weights() + b.get_weights(), opt.iterations
+
+    shared, steps = pair(True)
+    separate, _ = pair(False)
+    assert steps == 10  # Keras' counter counts every model's steps
+    for s_, p_ in zip(shared, separate):
+        np.testing.assert_allclose(s_, p_, rtol=1e-6, atol=1e-7)

@@ -16,7 +16,11 @@ How each Keras 2 formula maps onto the PyTorch-convention kernels, exactly (up t
 * ``clipnorm`` (each gradient scaled to norm <= clipnorm) and ``clipvalue`` as Keras 2.
 
 An optimizer object is created without parameters (``RMSprop()``); ``compile`` binds it to the
-model's trainable weights. ``lr`` (alias ``learning_rate``) may be changed at any time.
+model's trainable weights. ``lr`` (alias ``learning_rate``) may be changed at any time. One object
+may serve several models (Keras' GAN recipe compiles the discriminator and the combined model with
+the same ``Adam(0.0002, 0.5)``): each set of weights keeps its own state (moments, and Adam's
+bias-correction step count), never reset by the other model's steps; ``iterations`` counts every
+step (what ``decay`` reads), as Keras' shared counter.
 """
 import math
 
@@ -42,6 +46,8 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}: decay must be >= 0, got {decay}")
         self.clipnorm, self.clipvalue = clipnorm, clipvalue
         self.iterations = 0
+        self._bindings = {}  # weights (by identity) -> [weights, kernel optimizer, steps taken on them]
+        self._bound = None
         self._opt = None
         self._params = None
         self._last_lr = None
@@ -57,14 +63,14 @@ class Optimizer:
     # ---- binding to a model ---------------------------------------------------------
     def _bind(self, params):
         params = list(params)
-        if self._params is not None and len(params) == len(self._params) and \
-                all(a is b for a, b in zip(params, self._params)):
-            return
         if not params:
             raise ValueError(f"{type(self).__name__}: the model has no trainable weights to optimize")
-        self._params = params
-        self._opt = self._make(params)
-        self.iterations = 0
+        key = tuple(id(p) for p in params)  # the binding holds the weights, so their ids stay unique
+        bound = self._bindings.get(key)
+        if bound is None:
+            bound = self._bindings[key] = [params, self._make(params), 0]
+        self._bound = bound
+        self._params, self._opt = bound[0], bound[1]
 
     def _make(self, params):
         raise NotImplementedError
@@ -92,6 +98,7 @@ class Optimizer:
             self._before_step(group, lr_t)
         self._opt.step()
         self._last_lr = lr_t
+        self._bound[2] += 1
         self.iterations += 1
 
     def _clip(self):
@@ -223,7 +230,7 @@ class Adam(Optimizer):
                            amsgrad=self.amsgrad)
 
     def _before_step(self, group, lr_t):
-        t = self.iterations + 1
+        t = self._bound[2] + 1  # the kernel's own step count for these weights
         group["betas"] = (self.beta_1, self.beta_2)
         group["eps"] = self.epsilon / math.sqrt(1.0 - self.beta_2 ** t)
 
