@@ -520,3 +520,53 @@ def test_gradcheck_restores_inputs_and_grad(rng):
     assert gradcheck(lambda t: (t * t).sum(), [x])
     assert_close(x.detach().numpy(), a, 0, 0, "gradcheck must leave its inputs as they were")
     assert x.grad is None
+
+
+# ---- leaves keep fresh gradients without a copy, and never share memory with anything else -------
+
+def test_a_fresh_gradient_becomes_grad_without_a_copy(monkeypatch):
+    w = deepcore.randn(20, 7, requires_grad=True)
+    b = deepcore.zeros(7, requires_grad=True)
+    x = deepcore.randn(5, 20)
+    casts = []
+    backend = w._backend
+    original = backend.cast
+    monkeypatch.setattr(backend, "cast", lambda *a, **k: casts.append(1) or original(*a, **k), raising=False)
+    ((x @ w + b).relu() * 2.0).sum().backward()
+    assert casts == []  # both gradients were kept as the kernels produced them
+    np.testing.assert_allclose(b.grad.numpy(), 2.0 * ((x @ w + b).detach().numpy() > 0).sum(0), rtol=1e-6)
+
+
+def test_leaves_given_the_same_gradient_get_separate_memory():
+    a = deepcore.randn(4, requires_grad=True)
+    c = deepcore.randn(4, requires_grad=True)
+    (a + c).sum().backward()  # Add hands the same tensor to both leaves
+    assert a.grad._data.data_ptr != c.grad._data.data_ptr
+    (a * 3.0).sum().backward()  # accumulates into a.grad in place: c.grad must not move
+    np.testing.assert_array_equal(a.grad.numpy(), np.full(4, 4.0, np.float32))
+    np.testing.assert_array_equal(c.grad.numpy(), np.ones(4, np.float32))
+
+
+def test_a_gradient_that_is_a_saved_or_user_tensor_is_copied():
+    class ReturnsItsInput(deepcore.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * 1.0
+
+        @staticmethod
+        def backward(ctx, g):
+            x, = ctx.saved_tensors
+            return x  # the forward input itself
+
+    p = deepcore.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    ReturnsItsInput.apply(p).sum().backward()
+    ReturnsItsInput.apply(p).sum().backward()  # accumulating must not write into p
+    np.testing.assert_array_equal(p.detach().numpy(), [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(p.grad.numpy(), [2.0, 4.0, 6.0])
+
+    leaf = deepcore.zeros(3, requires_grad=True)
+    given = deepcore.tensor([1.0, 1.0, 1.0])
+    leaf.backward(given)
+    given += 5.0  # the caller's gradient tensor stays the caller's
+    np.testing.assert_array_equal(leaf.grad.numpy(), [1.0, 1.0, 1.0])

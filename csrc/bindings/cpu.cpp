@@ -159,6 +159,8 @@ PYBIND11_MODULE(_C, m) {
       .def_property_readonly("version", [](const NDArray& a) { return a.storage->version; })
       .def_property_readonly("data_ptr", [](const NDArray& a) { return reinterpret_cast<uintptr_t>(a.raw()); })
       .def_property_readonly("storage_nbytes", [](const NDArray& a) { return a.storage->nbytes; })
+      // How many arrays share this one's buffer (views, aliases): 1 means no other array can see it.
+      .def_property_readonly("storage_use_count", [](const NDArray& a) { return a.storage.use_count(); })
       .def("is_contiguous", &NDArray::is_contiguous)
       .def("bump_version", &NDArray::bump_version)
       .def("shares_storage", [](const NDArray& a, const NDArray& b) { return a.storage == b.storage; })

@@ -7,6 +7,7 @@ runs forward without recording and, when an input requires grad, links a
 topological order.
 """
 import contextlib
+import sys
 import threading
 
 class _ThreadState(threading.local):
@@ -322,19 +323,9 @@ def backward(tensors, grad_tensors=None, retain_graph=False, inputs=None):
                 continue
             if isinstance(node, AccumulateGrad):
                 if only is None or id(node.leaf) in only:
-                    _accumulate_leaf(node.leaf, grads[0])
+                    _accumulate_leaf(node.leaf, grads)
                 continue
-            if node.num_outputs > 1:  # unused outputs get zero gradients, as in PyTorch
-                grads = [g if g is not None else _zeros_like_meta(m) for g, m in zip(grads, node.ctx._out_meta)]
-            in_grads = node.apply(grads)
-            if not retain_graph:
-                node.release()
-            for i, (edge, g) in enumerate(zip(node.edges, in_grads)):
-                if edge is None or g is None:
-                    continue
-                if anomaly:
-                    _check_finite(node.name + "Backward", "gradient", [g])
-                _accumulate(buffers, edge[0], edge[1], g)
+            _propagate(node, grads, buffers, retain_graph, anomaly)
 
 
 def _zeros_like_meta(meta):
@@ -344,6 +335,22 @@ def _zeros_like_meta(meta):
     return Tensor._make(Tensor._backend_of(device).full_on(list(shape), 0.0, dtype._c, device.index))
 
 
+def _propagate(node, grads, buffers, retain_graph, anomaly):
+    """Runs node's backward and files each input gradient under the node it flows to. A function of
+    its own so that no loop variable keeps a gradient alive (see _sole_owner)."""
+    if node.num_outputs > 1:  # unused outputs get zero gradients, as in PyTorch
+        grads = [g if g is not None else _zeros_like_meta(m) for g, m in zip(grads, node.ctx._out_meta)]
+    in_grads = node.apply(grads)
+    if not retain_graph:
+        node.release()
+    for edge, g in zip(node.edges, in_grads):
+        if edge is None or g is None:
+            continue
+        if anomaly:
+            _check_finite(node.name + "Backward", "gradient", [g])
+        _accumulate(buffers, edge[0], edge[1], g)
+
+
 def _accumulate(buffers, node, nr, g):
     slot = buffers.get(id(node))
     if slot is None:
@@ -351,15 +358,29 @@ def _accumulate(buffers, node, nr, g):
     slot[nr] = g if slot[nr] is None else slot[nr] + g
 
 
-def _accumulate_leaf(leaf, g):
+def _sole_owner(g):
+    """True when nothing but the caller's one variable can reach `g` or its memory: the backward pass
+    made it (one owner of its buffer, no other Python reference), it covers its whole buffer
+    contiguously and carries no graph, so a leaf may keep it as .grad without a copy."""
+    nd = g._data
+    return (sys.getrefcount(g) == 3  # the caller's variable, this parameter, getrefcount's argument
+            and sys.getrefcount(nd) == 3  # g's attribute, `nd`, the argument: no other Tensor wraps it
+            and nd.storage_use_count == 1 and nd.offset == 0 and nd.is_contiguous()
+            and nd.numel * g.dtype.itemsize == nd.storage_nbytes and g.grad_fn is None)
+
+
+def _accumulate_leaf(leaf, grads):
+    g = grads.pop()  # the leaf's one-slot buffer: after this, `g` holds the engine's only reference
     if tuple(g.shape) != tuple(leaf.shape):
         raise RuntimeError(f"backward: gradient of shape {tuple(g.shape)} does not match the leaf's shape "
                            f"{tuple(leaf.shape)}")
     if g.dtype is not leaf.dtype:
         g = g.to(leaf.dtype)
     if leaf.grad is None:
-        # A fresh contiguous copy: gradients may be views shared with other leaves.
-        leaf.grad = Tensor._make(leaf._backend.cast(g._data, leaf.dtype._c))
+        # Gradients may be views, or tensors other leaves or saved values share: those are copied.
+        # A fresh kernel output nobody else can reach is kept as it is (a copy of every weight's
+        # gradient per step otherwise).
+        leaf.grad = g if _sole_owner(g) else Tensor._make(leaf._backend.cast(g._data, leaf.dtype._c))
     else:
         leaf.grad._backend.binary(_C.BinaryOp.add, leaf.grad._data, g._data, leaf.grad._data)
 
