@@ -17,6 +17,13 @@ import matplotlib.pyplot as _pyplot  # noqa: E402
 _shown = 0
 
 
+def figure_path(name):
+    """Where a figure file goes: next to the script, or in $DEEPCORE_FIGURE_DIR when set (the tests
+    set it, so that running an example there never overwrites the figures of a real run)."""
+    folder = os.environ.get("DEEPCORE_FIGURE_DIR") or os.path.dirname(os.path.abspath(sys.argv[0] or "."))
+    return os.path.join(folder, name)
+
+
 def show(*args, **kwargs):
     """Without a display: the first figure goes to SCRIPT.png, later ones to SCRIPT_2.png, ..."""
     global _shown
@@ -25,7 +32,7 @@ def show(*args, **kwargs):
     _shown += 1
     script = os.path.splitext(os.path.basename(sys.argv[0] or "figure"))[0] or "figure"
     suffix = "" if _shown == 1 else f"_{_shown}"
-    path = os.path.join(os.path.dirname(os.path.abspath(sys.argv[0] or ".")), script + suffix + ".png")
+    path = figure_path(script + suffix + ".png")
     _pyplot.savefig(path, dpi=100)
     _pyplot.close()
     print(f"no display: saved the figure to {path}")

@@ -93,7 +93,7 @@ def main():
     ax_loss.legend(fontsize=8.5)
     fig.tight_layout()
 
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "optimizers.png")
+    path = plt.figure_path("optimizers.png")
     fig.savefig(path, dpi=100)
     print(f"saved the figure to {path}")
     if plt.get_backend().lower() != "agg":

@@ -12,7 +12,6 @@ prints what happened.
     python examples/perceptron.py [--epochs 50] [--seed 0]
 """
 import argparse
-import os
 
 import numpy as np
 
@@ -119,7 +118,8 @@ def plot(xs, ys, w_s, b_s, x_xor, y_xor, w_x, b_x, model):
         ax.set_aspect("equal")
     axes[0].legend(loc="upper right")
     fig.tight_layout()
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "perceptron.png")
+    from headless_pyplot import figure_path
+    path = figure_path("perceptron.png")
     fig.savefig(path, dpi=90)
     print(f"saved {path}")
 

@@ -3,14 +3,16 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+FIGURES = tempfile.mkdtemp(prefix="deepcore-figures-")  # not examples/: a real run's figures stay
 
 
 def run(script, *args, timeout=600):
-    env = dict(os.environ, MPLBACKEND="agg")
+    env = dict(os.environ, MPLBACKEND="agg", DEEPCORE_FIGURE_DIR=FIGURES)
     env.pop("DISPLAY", None)
     out = subprocess.run([sys.executable, os.path.join(EXAMPLES, script), *args], capture_output=True, text=True,
                          env=env, cwd=EXAMPLES, timeout=timeout)
@@ -24,7 +26,7 @@ def test_perceptron_converges_on_separable_data_but_not_on_xor():
     assert "separable set: converged" in out
     assert "XOR, single-layer perceptron: cannot converge" in out
     assert "XOR, MLP 2-4-1: solved" in out
-    assert os.path.getsize(os.path.join(EXAMPLES, "perceptron.png")) > 1000
+    assert os.path.getsize(os.path.join(FIGURES, "perceptron.png")) > 1000
 
 
 def test_pytorch_mnist_mlp_listing_learns_in_one_epoch():
@@ -58,7 +60,7 @@ def test_conv_autoencoder_listing_runs_and_learns():
     out = run("keras_conv_autoencoder.py", "--epochs", "1", "--train-samples", "12000", "--seed", "0", "--verbose", "0")
     _, val = final_losses(out)
     assert val < MEAN_IMAGE_BCE - 0.02, val
-    assert os.path.getsize(os.path.join(EXAMPLES, "keras_conv_autoencoder.png")) > 1000
+    assert os.path.getsize(os.path.join(FIGURES, "keras_conv_autoencoder.png")) > 1000
 
 
 def test_vae_example_learns_and_draws_its_latent_space():
@@ -71,4 +73,4 @@ def test_vae_example_learns_and_draws_its_latent_space():
     assert m, out[-2000:]
     assert float(m.group(1)) < 190, out[-500:]
     for figure in ("keras_vae.png", "keras_vae_2.png"):  # latent scatter, generated digits
-        assert os.path.getsize(os.path.join(EXAMPLES, figure)) > 10000
+        assert os.path.getsize(os.path.join(FIGURES, figure)) > 10000

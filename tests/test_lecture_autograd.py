@@ -59,12 +59,10 @@ def test_matches_pytorch_on_identical_data():
 
 def test_example_script_runs_and_saves_its_plot(tmp_path):
     pytest.importorskip("matplotlib")
-    env = dict(os.environ, MPLBACKEND="agg")
+    env = dict(os.environ, MPLBACKEND="agg", DEEPCORE_FIGURE_DIR=str(tmp_path))
     env.pop("DISPLAY", None)
     script = os.path.join(EXAMPLES, "autograd_example.py")
-    png = os.path.join(EXAMPLES, "autograd_example.png")
-    if os.path.exists(png):
-        os.remove(png)
+    png = os.path.join(tmp_path, "autograd_example.png")
     out = subprocess.run([sys.executable, script], capture_output=True, text=True, env=env, cwd=tmp_path,
                          timeout=300)
     assert out.returncode == 0, out.stderr
