@@ -19,7 +19,12 @@ class Linear(Function):
         if ctx.relu:  # out > 0 exactly where the pre-activation was > 0
             g = Tensor._make(g._backend.leaky_relu_backward(g._data, out._data, 0.0))
         gx = g.mm(weight) if ctx.needs_input_grad[0] else None
-        gw = g.t().mm(x) if ctx.needs_input_grad[1] else None
+        gw = None
+        if ctx.needs_input_grad[1]:
+            # In the weight's own memory order: Keras' kernel (in, out) arrives as kernel.t(), and its
+            # gradient computed as x^T g reaches the kernel contiguous (kept as .grad with no copy).
+            transposed = weight._data.strides == (1, weight.shape[0])
+            gw = x.t().mm(g).t() if transposed else g.t().mm(x)
         gb = g.sum(0) if ctx.has_bias and ctx.needs_input_grad[2] else None
         return gx, gw, gb, None
 
