@@ -9,9 +9,16 @@ from .. import activations, initializers, regularizers
 from .base import Layer
 
 
-class LeakyReLU(Layer):
-    """x if x > 0 else alpha * x (Keras' default alpha 0.3)."""
+class _Elementwise(Layer):
+    """A function of each element (Softmax: of each row along an axis): any layout, same shape."""
     _internal_layout = True
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+class LeakyReLU(_Elementwise):
+    """x if x > 0 else alpha * x (Keras' default alpha 0.3)."""
 
     def __init__(self, alpha=0.3, **kwargs):
         super().__init__(**kwargs)
@@ -20,16 +27,12 @@ class LeakyReLU(Layer):
     def call(self, inputs):
         return F.leaky_relu(inputs, self.alpha)
 
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
     def get_config(self):
         return dict(super().get_config(), alpha=self.alpha)
 
 
-class ELU(Layer):
+class ELU(_Elementwise):
     """x if x > 0 else alpha * (exp(x) - 1)."""
-    _internal_layout = True
 
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
@@ -38,16 +41,12 @@ class ELU(Layer):
     def call(self, inputs):
         return activations.elu(inputs, self.alpha)
 
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
     def get_config(self):
         return dict(super().get_config(), alpha=self.alpha)
 
 
-class ThresholdedReLU(Layer):
+class ThresholdedReLU(_Elementwise):
     """x if x > theta else 0."""
-    _internal_layout = True
 
     def __init__(self, theta=1.0, **kwargs):
         super().__init__(**kwargs)
@@ -58,16 +57,12 @@ class ThresholdedReLU(Layer):
     def call(self, inputs):
         return inputs * (inputs > self.theta).to(inputs.dtype)
 
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
     def get_config(self):
         return dict(super().get_config(), theta=self.theta)
 
 
-class ReLU(Layer):
+class ReLU(_Elementwise):
     """Keras 2.2's ReLU layer: min(max_value, x) above threshold, negative_slope * (x - threshold) below."""
-    _internal_layout = True
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         super().__init__(**kwargs)
@@ -80,17 +75,13 @@ class ReLU(Layer):
     def call(self, inputs):
         return activations.relu(inputs, alpha=self.negative_slope, max_value=self.max_value, threshold=self.threshold)
 
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
     def get_config(self):
         return dict(super().get_config(), max_value=self.max_value, negative_slope=self.negative_slope,
                     threshold=self.threshold)
 
 
-class Softmax(Layer):
+class Softmax(_Elementwise):
     """softmax over `axis` (Keras' layout: -1 is the channels of an image tensor)."""
-    _internal_layout = True
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
@@ -102,9 +93,6 @@ class Softmax(Layer):
         if rank == 4 and axis > 0:  # internal (N, C, H, W) holds Keras' (N, H, W, C)
             axis = {1: 2, 2: 3, 3: 1}[axis]
         return inputs.softmax(axis)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
 
     def get_config(self):
         return dict(super().get_config(), axis=self.axis)
