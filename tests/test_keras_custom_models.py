@@ -332,6 +332,16 @@ def test_class_weight_equals_the_matching_sample_weight():
     sparse.fit(CX, CLASSES, class_weight=class_weight, epochs=1, verbose=0)  # integer labels weigh by value
 
 
+def test_a_custom_accuracy_metric_written_with_K_equals_the_builtin():
+    def my_accuracy(y_true, y_pred):
+        return K.mean(K.cast(K.equal(K.argmax(y_true, axis=-1), K.argmax(y_pred, axis=-1)), K.floatx()))
+
+    model = small_classifier()
+    model.compile("sgd", "categorical_crossentropy", metrics=["accuracy", my_accuracy])
+    hist = model.fit(CX, CY, epochs=2, batch_size=10, verbose=0).history
+    np.testing.assert_allclose(hist["my_accuracy"], hist["accuracy"], rtol=1e-6)
+
+
 def test_validation_sample_weights_are_used():
     model = small_classifier()
     w = RNG.random(30).astype(np.float32)
