@@ -227,3 +227,80 @@ def test_conv2d_kernel_errors():
         _C.conv2d_forward(x, w, None, [1, 1], [0, 0, 0], [1, 1], 1)
     with raises(TypeError, "conv2d", "float64"):
         _C.conv2d_forward(x, deepcore.ones(4, 3, 3, 3, dtype=deepcore.float64)._data, None, *p)
+
+
+# ---- conv_transpose2d ----------------------------------------------------------------------------
+
+def conv_transpose2d_ref(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Every input pixel scatters weight * value onto the output (float64), then the padding is cut."""
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    oph, opw = pair(output_padding)
+    dh, dw = pair(dilation)
+    n, c, h, wd = x.shape
+    _, og, kh, kw = w.shape
+    cg = c // groups
+    full = np.zeros((n, og * groups, (h - 1) * sh + dh * (kh - 1) + 1 + oph, (wd - 1) * sw + dw * (kw - 1) + 1 + opw))
+    for g in range(groups):
+        for iy in range(h):
+            for ix in range(wd):
+                for ky in range(kh):
+                    for kx in range(kw):
+                        full[:, g * og:(g + 1) * og, iy * sh + ky * dh, ix * sw + kx * dw] += \
+                            x[:, g * cg:(g + 1) * cg, iy, ix] @ w[g * cg:(g + 1) * cg, :, ky, kx]
+    out = full[:, :, ph:full.shape[2] - ph, pw:full.shape[3] - pw]
+    return out + b[None, :, None, None] if b is not None else out
+
+
+# (input shape, weight shape (in, out/groups, kh, kw), stride, padding, output_padding, groups, dilation, bias)
+TRANSPOSE_CASES = [
+    ((2, 3, 4, 4), (3, 2, 3, 3), 1, 0, 0, 1, 1, True),
+    ((2, 3, 4, 5), (3, 4, 3, 3), 2, 1, 1, 1, 1, True),    # the decoder's up-sampling step
+    ((1, 2, 3, 3), (2, 3, 2, 2), 2, 0, 0, 1, 1, False),   # k = s: non-overlapping
+    ((2, 4, 3, 4), (4, 1, 3, 3), (2, 1), (1, 0), (1, 0), 2, 1, True),  # groups, mixed stride
+    ((1, 2, 4, 4), (2, 2, 3, 2), 1, 1, 0, 1, (2, 1), True),             # dilation
+    ((1, 1, 1, 1), (1, 1, 1, 1), 1, 0, 0, 1, 1, True),    # sizes 1
+    ((0, 3, 4, 4), (3, 2, 3, 3), 2, 1, 0, 1, 1, True),    # empty batch
+    ((1, 3, 7, 5), (3, 5, 4, 3), 3, 1, 2, 1, 1, True),    # stride 3, output_padding 2
+]
+
+
+@pytest.mark.parametrize("case", TRANSPOSE_CASES, ids=lambda c: f"x{c[0]}-w{c[1]}-s{c[2]}-p{c[3]}-op{c[4]}-g{c[5]}")
+def test_conv_transpose2d(case, rng):
+    x_shape, w_shape, stride, padding, output_padding, groups, dilation, bias = case
+    arrays = [rng.uniform(-1, 1, x_shape), rng.uniform(-1, 1, w_shape)] + \
+        ([rng.uniform(-1, 1, w_shape[1] * groups)] if bias else [])
+    kw = dict(stride=stride, padding=padding, output_padding=output_padding, groups=groups, dilation=dilation)
+
+    def fn(x, w, b=None):
+        return deepcore.nn.functional.conv_transpose2d(x, w, b, **kw)
+
+    def torch_fn(x, w, b=None):
+        return _torch.nn.functional.conv_transpose2d(x, w, b, **kw)
+
+    check_op("conv_transpose2d", fn, lambda x, w, b=None: conv_transpose2d_ref(x, w, b, **kw), arrays=arrays,
+             torch_fn=torch_fn, rng=rng, atol=ATOL, torch_tol=(1e-4, 1e-4))
+
+
+def test_conv_transpose2d_is_the_adjoint_of_conv2d(rng):
+    """<conv2d(y, w), x> = <y, conv_transpose2d(x, w)> for every x, y: the defining property."""
+    w = rng.standard_normal((3, 2, 3, 3))
+    y = rng.standard_normal((2, 2, 9, 9))
+    x = rng.standard_normal((2, 3, 5, 5))
+    lhs = (conv2d(deepcore.tensor(y), deepcore.tensor(w), stride=2, padding=1).numpy() * x).sum()
+    rhs = (y * deepcore.nn.functional.conv_transpose2d(deepcore.tensor(x), deepcore.tensor(w), stride=2,
+                                                       padding=1).numpy()).sum()
+    assert lhs == pytest.approx(rhs, rel=1e-12)
+
+
+def test_conv_transpose2d_module_and_errors():
+    m = deepcore.nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2)
+    assert tuple(m.weight.shape) == (4, 3, 3, 3) and tuple(m(deepcore.randn(2, 4, 5, 5)).shape) == (2, 6, 10, 10)
+    assert "output_padding=(1, 1)" in repr(m)
+    f = deepcore.nn.functional.conv_transpose2d
+    with raises(ValueError, "conv_transpose2d: input has 2 channels but weight expects 4"):
+        f(deepcore.randn(1, 2, 3, 3), deepcore.randn(4, 1, 3, 3))
+    with raises(ValueError, "output_padding", "smaller than the stride"):
+        f(deepcore.randn(1, 4, 3, 3), deepcore.randn(4, 1, 3, 3), stride=2, output_padding=2)
+    with raises(ValueError, "leaves no output"):
+        f(deepcore.randn(1, 4, 1, 1), deepcore.randn(4, 1, 1, 1), padding=1)

@@ -9,7 +9,8 @@ import pytest
 import deepcore
 import deepcore.keras as keras
 from deepcore.keras import backend as K
-from deepcore.keras.layers import (ELU, PReLU, ReLU, Add, Average, Concatenate, Conv2D, Cropping2D, Dense, Flatten,
+from deepcore.keras.layers import (ELU, PReLU, ReLU, Add, Average, Concatenate, Conv2D, Conv2DTranspose, Cropping2D,
+                                   Dense, Flatten,
                                    Input, Layer, LeakyReLU, Maximum, Minimum, Multiply, Softmax, Subtract,
                                    ThresholdedReLU, ZeroPadding2D, add, concatenate)
 from deepcore.keras.models import Model, load_model
@@ -635,3 +636,63 @@ def test_one_optimizer_shared_by_two_models_keeps_each_ones_state():
     assert steps == 10  # Keras' counter counts every model's steps
     for s_, p_ in zip(shared, separate):
         np.testing.assert_allclose(s_, p_, rtol=1e-6, atol=1e-7)
+
+
+# ---- Conv2DTranspose ----------------------------------------------------------------------------
+
+def deconv_keras_ref(x, kernel, bias, stride, padding, output_padding=None):
+    """Keras layout, float64: every input pixel scatters kernel * value, then TensorFlow's crop."""
+    n, h, w, _ = x.shape
+    kh, kw, f, _ = kernel.shape
+    full = np.zeros((n, (h - 1) * stride + kh, (w - 1) * stride + kw, f))
+    for i in range(h):
+        for j in range(w):
+            full[:, i * stride:i * stride + kh, j * stride:j * stride + kw, :] += \
+                np.einsum("nc,abfc->nabf", x[:, i, j, :], kernel)
+    out = []
+    for size, k, length in ((h, kh, full.shape[1]), (w, kw, full.shape[2])):
+        op = output_padding
+        want = (size * stride + max(k - stride, 0) if padding == "valid" else size * stride) if op is None else \
+            (size - 1) * stride + k + op - (0 if padding == "valid" else 2 * (k // 2))
+        total = max((size - 1) * stride + k - want, 0) if padding == "same" else 0
+        out.append((total // 2, want))
+    (top, hh), (left, ww) = out
+    padded = np.zeros((n, max(full.shape[1], top + hh), max(full.shape[2], left + ww), f))
+    padded[:, :full.shape[1], :full.shape[2]] = full
+    return padded[:, top:top + hh, left:left + ww, :] + bias
+
+
+@pytest.mark.parametrize("k, stride, padding, output_padding", [
+    (3, 2, "same", None), (3, 2, "valid", None), (2, 2, "same", None), (3, 1, "same", None), (4, 2, "same", None),
+    (3, 2, "same", 1), (3, 2, "valid", 1), (5, 3, "same", None), (2, 3, "valid", None)])
+def test_conv2d_transpose_matches_a_scatter_reference(k, stride, padding, output_padding):
+    x = RNG.standard_normal((2, 4, 3, 3)).astype(np.float32)
+    inp = Input((4, 3, 3))
+    layer = Conv2DTranspose(2, k, strides=stride, padding=padding, output_padding=output_padding)
+    model = Model(inp, layer(inp))
+    kernel, bias = layer.get_weights()
+    assert kernel.shape == (k, k, 2, 3)
+    bias = RNG.standard_normal(2).astype(np.float32)
+    layer.set_weights([kernel, bias])
+    want = deconv_keras_ref(x.astype(np.float64), kernel.astype(np.float64), bias, stride, padding, output_padding)
+    assert model.output_shape == (None,) + want.shape[1:]
+    np.testing.assert_allclose(model.predict(x), want, rtol=1e-5, atol=1e-5)
+
+
+def test_a_conv_decoder_with_transposed_convolutions_trains_saves_and_loads(tmp_path):
+    deepcore.manual_seed(2)
+    inp = Input((7, 7, 4))
+    h = Conv2DTranspose(8, 3, strides=2, padding="same", activation="relu")(inp)
+    out = Conv2DTranspose(1, 3, strides=2, padding="same", activation="sigmoid")(h)
+    model = Model(inp, out)
+    assert model.output_shape == (None, 28, 28, 1)
+    model.compile(keras.optimizers.Adam(0.01), "binary_crossentropy")
+    x = RNG.standard_normal((16, 7, 7, 4)).astype(np.float32)
+    y = (x[..., :1] > 0).repeat(4, axis=1).repeat(4, axis=2).astype(np.float32)  # channel 0's sign, 4x larger
+    hist = model.fit(x, y, epochs=20, batch_size=8, verbose=0).history
+    assert hist["loss"][-1] < 0.5 * hist["loss"][0]
+    path = str(tmp_path / "decoder.safetensors")
+    model.save(path)
+    np.testing.assert_array_equal(load_model(path).predict(x), model.predict(x))
+    with pytest.raises(ValueError, match="smaller than the strides"):
+        Conv2DTranspose(2, 3, strides=2, output_padding=2)

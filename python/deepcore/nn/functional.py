@@ -57,6 +57,11 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv.conv2d(input, weight, bias, stride, padding, dilation, groups)
 
 
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """PyTorch's conv_transpose2d: weight (in, out/groups, kh, kw); see deepcore.ops.conv."""
+    return _conv.conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
 def _conv_padding(mode, kernel, stride, dilation):
     if mode == "valid":
         return 0

@@ -2,8 +2,8 @@
 from .advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU  # noqa: F401
 from .base import Input, InputLayer, KerasTensor, Layer, Node  # noqa: F401
 from .convolutional import (  # noqa: F401
-    AveragePooling2D, AvgPool2D, Conv2D, Convolution2D, Cropping2D, GlobalAveragePooling2D, GlobalMaxPooling2D,
-    MaxPool2D, MaxPooling2D, UpSampling2D, ZeroPadding2D,
+    AveragePooling2D, AvgPool2D, Conv2D, Conv2DTranspose, Convolution2D, Convolution2DTranspose, Cropping2D,
+    Deconvolution2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPool2D, MaxPooling2D, UpSampling2D, ZeroPadding2D,
 )
 from .core import Activation, Dense, Dropout, Flatten, Lambda, Permute, Reshape  # noqa: F401
 from .merge import (  # noqa: F401
@@ -16,4 +16,4 @@ _BUILTIN = {cls.__name__: cls for cls in (
     InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Permute, Lambda, Conv2D, MaxPooling2D,
     AveragePooling2D, UpSampling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, BatchNormalization, Add, Subtract,
     Multiply, Average, Maximum, Minimum, Concatenate, LeakyReLU, PReLU, ELU, ThresholdedReLU, ReLU, Softmax,
-    ZeroPadding2D, Cropping2D)}
+    ZeroPadding2D, Cropping2D, Conv2DTranspose)}

@@ -5,6 +5,7 @@ Conv2D keeps its kernel as the conv kernel reads it, (filters, in, kh, kw); get_
 and saved files use Keras' (kh, kw, in, filters). 'same' padding follows TensorFlow: when the total
 padding is odd the extra row/column goes at the bottom/right."""
 from ...nn import functional as F
+from ...ops.conv import conv_transpose2d
 from ...ops.shape import cat
 from ...tensor import zeros
 from .. import activations, backend, initializers, regularizers
@@ -149,6 +150,64 @@ class Conv2D(Layer):
 
 
 Convolution2D = Conv2D
+
+
+class Conv2DTranspose(Conv2D):
+    """The transposed convolution (Keras 2's 'deconvolution'): kernel (kh, kw, filters, in_channels).
+    Output size per Keras: 'valid' d * s + max(k - s, 0), 'same' d * s, or with output_padding p:
+    (d - 1) * s + k + p ('valid'), (d - 1) * s + k - 2 * (k // 2) + p ('same'); 'same' pads as TensorFlow
+    (the odd row at the bottom/right)."""
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", output_padding=None, **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding, **kwargs)
+        self.output_padding = None if output_padding is None else _pair(output_padding, "output_padding")
+        for p, s in zip(self.output_padding or (), self.strides):
+            if p >= s:
+                raise ValueError(f"Conv2DTranspose: output_padding {self.output_padding} must be smaller than the "
+                                 f"strides {self.strides}")
+
+    def build(self, input_shape):
+        if len(input_shape) != 4 or input_shape[-1] is None:
+            raise ValueError(f"{self.name}: Conv2DTranspose expects inputs of shape (batch, rows, cols, channels) "
+                             f"with known channels, got {input_shape}")
+        shape = self.kernel_size + (self.filters, input_shape[-1])
+        self.kernel = self.add_weight("kernel", shape, initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, _to_keras=_kernel_to_keras,
+                                      _from_keras=_kernel_from_keras)
+        self.bias = self.add_weight("bias", (self.filters,), initializer=self.bias_initializer,
+                                    regularizer=self.bias_regularizer) if self.use_bias else None
+        self.built = True
+
+    def _out_len(self, i, size):
+        if size is None:
+            return None
+        k = (self.kernel_size[i] - 1) * self.dilation_rate[i] + 1
+        s, p = self.strides[i], None if self.output_padding is None else self.output_padding[i]
+        if p is None:
+            return size * s + max(k - s, 0) if self.padding == "valid" else size * s
+        return (size - 1) * s + k + p - (0 if self.padding == "valid" else 2 * (k // 2))
+
+    def call(self, inputs):
+        out_hw = [self._out_len(i, inputs.shape[2 + i]) for i in range(2)]
+        pads = []
+        for i in range(2):  # the padding of the conv2d this one transposes (TensorFlow's 'same' rule)
+            k = (self.kernel_size[i] - 1) * self.dilation_rate[i] + 1
+            total = 0 if self.padding == "valid" else max((inputs.shape[2 + i] - 1) * self.strides[i] + k - out_hw[i], 0)
+            pads += [total // 2, total - total // 2]
+        out = conv_transpose2d(inputs, self.kernel, self.bias, self.strides, dilation=self.dilation_rate,
+                               _pads=tuple(pads), _out_hw=tuple(out_hw))
+        return activate(self.activation, out)
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, _ = input_shape
+        return (n, self._out_len(0, h), self._out_len(1, w), self.filters)
+
+    def get_config(self):
+        return dict(super().get_config(), output_padding=None if self.output_padding is None
+                    else list(self.output_padding))
+
+
+Convolution2DTranspose = Deconvolution2D = Conv2DTranspose
 
 
 class _Pooling2D(Layer):

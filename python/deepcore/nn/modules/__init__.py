@@ -1,7 +1,7 @@
 from .module import Module, StateDictError
 from .container import ModuleDict, ModuleList, Sequential
 from .linear import Flatten, Identity, Linear
-from .conv import Conv2d
+from .conv import Conv2d, ConvTranspose2d
 from .pooling import AvgPool2d, MaxPool2d, Upsample
 from .activation import Dropout, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .batchnorm import BatchNorm1d, BatchNorm2d
