@@ -39,6 +39,7 @@ __all__ = [
     "zeros", "zeros_like",
 ]
 
+
 def _t(x):
     if is_symbolic(x):
         raise ValueError(f"{x!r} is symbolic: this backend function needs a real tensor")
