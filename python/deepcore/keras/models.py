@@ -727,6 +727,7 @@ class Model(Layer):
         with no_grad():
             for step in range(n_steps):
                 outs = self._run_graph(inputs(step))
+                self._pass_values = None  # nothing to score: keep no intermediate tensors
                 outs = outs if isinstance(outs, list) else [outs]
                 if chunks is None:
                     chunks = [[] for _ in outs]
