@@ -21,6 +21,26 @@ def _check_float_tensor(op, what, t):
         raise TypeError(f"{op}: {what} must be float32 or float64, got {t.dtype.name}")
 
 
+def _check_conv_args(op, x, weight, bias, groups, weight_layout):
+    """Types, dtypes, devices and ranks of a convolution's operands, and groups."""
+    _check_float_tensor(op, "input", x)
+    _check_float_tensor(op, "weight", weight)
+    if bias is not None:
+        _check_float_tensor(op, "bias", bias)
+    for what, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype is not x.dtype:
+            raise TypeError(f"{op}: input is {x.dtype.name} but {what} is {t.dtype.name}")
+        if t is not None and t.device != x.device:
+            raise ValueError(f"{op}: input is on {x.device} but {what} is on {t.device}")
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W) or a 3-D unbatched one (C, H, W), got shape "
+                         f"{tuple(x.shape)}")
+    if weight.ndim != 4:
+        raise ValueError(f"{op}: expected a 4-D weight {weight_layout}, got shape {tuple(weight.shape)}")
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+
+
 class Conv2d(Function):
     """padding is (top, bottom, left, right); the kernels take it as it is."""
 
@@ -54,23 +74,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     (stride 1 only; an even kernel pads one more at the bottom/right, as in PyTorch).
     """
     op = "conv2d"
-    _check_float_tensor(op, "input", x)
-    _check_float_tensor(op, "weight", weight)
-    if bias is not None:
-        _check_float_tensor(op, "bias", bias)
-    for what, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t.dtype is not x.dtype:
-            raise TypeError(f"{op}: input is {x.dtype.name} but {what} is {t.dtype.name}")
-        if t is not None and t.device != x.device:
-            raise ValueError(f"{op}: input is on {x.device} but {what} is on {t.device}")
-    if x.ndim not in (3, 4):
-        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W) or a 3-D unbatched one (C, H, W), got shape "
-                         f"{tuple(x.shape)}")
-    if weight.ndim != 4:
-        raise ValueError(f"{op}: expected a 4-D weight (out_channels, in_channels/groups, kh, kw), got shape "
-                         f"{tuple(weight.shape)}")
-    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
-        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    _check_conv_args(op, x, weight, bias, groups, "(out_channels, in_channels/groups, kh, kw)")
     unbatched = x.ndim == 3
     if unbatched:
         x = x.unsqueeze(0)
@@ -144,23 +148,7 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     output_padding + 1. (_pads, _out_hw: an explicit (top, bottom, left, right) padding and output size,
     for Keras' 'same' rule.)"""
     op = "conv_transpose2d"
-    _check_float_tensor(op, "input", x)
-    _check_float_tensor(op, "weight", weight)
-    if bias is not None:
-        _check_float_tensor(op, "bias", bias)
-    for what, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t.dtype is not x.dtype:
-            raise TypeError(f"{op}: input is {x.dtype.name} but {what} is {t.dtype.name}")
-        if t is not None and t.device != x.device:
-            raise ValueError(f"{op}: input is on {x.device} but {what} is on {t.device}")
-    if x.ndim not in (3, 4):
-        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W) or a 3-D unbatched one (C, H, W), got shape "
-                         f"{tuple(x.shape)}")
-    if weight.ndim != 4:
-        raise ValueError(f"{op}: expected a 4-D weight (in_channels, out_channels/groups, kh, kw), got shape "
-                         f"{tuple(weight.shape)}")
-    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
-        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    _check_conv_args(op, x, weight, bias, groups, "(in_channels, out_channels/groups, kh, kw)")
     unbatched = x.ndim == 3
     if unbatched:
         x = x.unsqueeze(0)

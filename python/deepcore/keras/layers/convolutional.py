@@ -112,13 +112,16 @@ class Conv2D(Layer):
         if input_shape[-1] is None:
             raise ValueError(f"{self.name}: the channel dimension of the inputs should be defined, got "
                              f"{input_shape}")
-        shape = self.kernel_size + (input_shape[-1], self.filters)
+        shape = self._kernel_shape(input_shape[-1])
         self.kernel = self.add_weight("kernel", shape, initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer, _to_keras=_kernel_to_keras,
                                       _from_keras=_kernel_from_keras)
         self.bias = self.add_weight("bias", (self.filters,), initializer=self.bias_initializer,
                                     regularizer=self.bias_regularizer) if self.use_bias else None
         self.built = True
+
+    def _kernel_shape(self, in_channels):
+        return self.kernel_size + (in_channels, self.filters)
 
     def call(self, inputs):
         if inputs.ndim != 4:
@@ -166,17 +169,8 @@ class Conv2DTranspose(Conv2D):
                 raise ValueError(f"Conv2DTranspose: output_padding {self.output_padding} must be smaller than the "
                                  f"strides {self.strides}")
 
-    def build(self, input_shape):
-        if len(input_shape) != 4 or input_shape[-1] is None:
-            raise ValueError(f"{self.name}: Conv2DTranspose expects inputs of shape (batch, rows, cols, channels) "
-                             f"with known channels, got {input_shape}")
-        shape = self.kernel_size + (self.filters, input_shape[-1])
-        self.kernel = self.add_weight("kernel", shape, initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, _to_keras=_kernel_to_keras,
-                                      _from_keras=_kernel_from_keras)
-        self.bias = self.add_weight("bias", (self.filters,), initializer=self.bias_initializer,
-                                    regularizer=self.bias_regularizer) if self.use_bias else None
-        self.built = True
+    def _kernel_shape(self, in_channels):
+        return self.kernel_size + (self.filters, in_channels)  # Keras' (kh, kw, out, in)
 
     def _out_len(self, i, size):
         if size is None:

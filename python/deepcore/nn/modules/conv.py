@@ -1,7 +1,5 @@
 """Conv2d and ConvTranspose2d (NCHW) on deepcore.ops.conv."""
-import math
-
-from ...tensor import empty as _empty, ones as _ones, zeros as _zeros
+from ...tensor import empty as _empty
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -12,16 +10,35 @@ def _pair(v):
     return (v, v) if isinstance(v, int) else tuple(v)
 
 
-class Conv2d(Module):
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 padding_mode="zeros", device=None, dtype=None):
-        super().__init__()
+class _ConvNd(Module):
+    """What Conv2d and ConvTranspose2d share: the groups rule, the parameters, PyTorch's initialization."""
+
+    @staticmethod
+    def _check_groups(in_channels, out_channels, groups):
         if groups <= 0:
             raise ValueError("groups must be a positive integer")
         if in_channels % groups:
             raise ValueError("in_channels must be divisible by groups")
         if out_channels % groups:
             raise ValueError("out_channels must be divisible by groups")
+
+    def _make_parameters(self, weight_shape, out_channels, bias, dtype, device):
+        self.weight = Parameter(_empty(*weight_shape, dtype=dtype, device=device))
+        if bias:
+            self.bias = Parameter(_empty(out_channels, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.default_layer_init_(self.weight, self.bias)
+
+
+class Conv2d(_ConvNd):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", device=None, dtype=None):
+        super().__init__()
+        self._check_groups(in_channels, out_channels, groups)
         if padding_mode != "zeros":
             raise NotImplementedError(f"Conv2d: padding_mode={padding_mode!r} is not supported (only 'zeros')")
         if isinstance(padding, str) and padding not in ("valid", "same"):
@@ -36,16 +53,8 @@ class Conv2d(Module):
         self.padding_mode = padding_mode
         if isinstance(padding, str) and padding == "same" and self.stride != (1, 1):
             raise ValueError("padding='same' is not supported for strided convolutions")
-        self.weight = Parameter(_empty(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype,
-                                         device=device))
-        if bias:
-            self.bias = Parameter(_empty(out_channels, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self):
-        init.default_layer_init_(self.weight, self.bias)
+        self._make_parameters((out_channels, in_channels // groups) + self.kernel_size, out_channels, bias, dtype,
+                              device)
 
     def forward(self, input):
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
@@ -63,35 +72,22 @@ class Conv2d(Module):
         return s
 
 
-class ConvTranspose2d(Module):
+class ConvTranspose2d(_ConvNd):
     """PyTorch's ConvTranspose2d: weight (in_channels, out_channels / groups, kh, kw), initialized as
     PyTorch does (its fan-in read from that layout)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
         super().__init__()
-        if groups <= 0:
-            raise ValueError("groups must be a positive integer")
-        if in_channels % groups:
-            raise ValueError("in_channels must be divisible by groups")
-        if out_channels % groups:
-            raise ValueError("out_channels must be divisible by groups")
+        self._check_groups(in_channels, out_channels, groups)
         if padding_mode != "zeros":
             raise ValueError(f"Only 'zeros' padding mode is supported for ConvTranspose2d, got {padding_mode!r}")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
         self.padding, self.output_padding = _pair(padding), _pair(output_padding)
         self.dilation, self.groups, self.padding_mode = _pair(dilation), groups, padding_mode
-        self.weight = Parameter(_empty(in_channels, out_channels // groups, *self.kernel_size, dtype=dtype,
-                                         device=device))
-        if bias:
-            self.bias = Parameter(_empty(out_channels, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self):
-        init.default_layer_init_(self.weight, self.bias)
+        self._make_parameters((in_channels, out_channels // groups) + self.kernel_size, out_channels, bias, dtype,
+                              device)
 
     def forward(self, input, output_size=None):
         if output_size is not None:
