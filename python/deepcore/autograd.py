@@ -358,15 +358,29 @@ def _accumulate(buffers, node, nr, g):
     slot[nr] = g if slot[nr] is None else slot[nr] + g
 
 
-def _sole_owner(g):
+_FRESH_REFS = None  # what _sole_owner counts for a tensor only its caller's variable holds
+
+
+def _sole_owner(g, measure=False):
     """True when nothing but the caller's one variable can reach `g` or its memory: the backward pass
     made it (one owner of its buffer, no other Python reference), it covers its whole buffer
-    contiguously and carries no graph, so a leaf may keep it as .grad without a copy."""
+    contiguously and carries no graph, so a leaf may keep it as .grad without a copy. The reference
+    counts are compared with those of a fresh tensor passed the same way (_fresh_refs), not with
+    constants, so an interpreter that counts borrowed references differently only loses the saving."""
     nd = g._data
-    return (sys.getrefcount(g) == 3  # the caller's variable, this parameter, getrefcount's argument
-            and sys.getrefcount(nd) == 3  # g's attribute, `nd`, the argument: no other Tensor wraps it
+    refs = (sys.getrefcount(g), sys.getrefcount(nd))  # g: and no other variable; nd: and no other Tensor
+    if measure:
+        return refs
+    return (refs == (_FRESH_REFS or _fresh_refs())
             and nd.storage_use_count == 1 and nd.offset == 0 and nd.is_contiguous()
             and nd.numel * g.dtype.itemsize == nd.storage_nbytes and g.grad_fn is None)
+
+
+def _fresh_refs():
+    global _FRESH_REFS
+    g = Tensor._make(_C.full([1], 0.0, _C.DType.float32))  # held by this variable only, as in _accumulate_leaf
+    _FRESH_REFS = _sole_owner(g, measure=True)
+    return _FRESH_REFS
 
 
 def _accumulate_leaf(leaf, grads):
