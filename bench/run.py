@@ -16,6 +16,7 @@ from harness import Report, cpu_name, measure, peak_gflops  # noqa: E402
 from cnn import bench_cnn  # noqa: E402
 
 import deepcore  # noqa: E402
+import deepcore.nn.functional as F  # noqa: E402
 
 try:
     import torch
@@ -104,6 +105,20 @@ def bench_elementwise(report, quick, rng):
                    measure(lambda: tl.softmax(1)) if torch is not None else None)
         report.add("log_softmax", f"({rows}, {cols})", None, measure(lambda: dl.log_softmax(1)),
                    measure(np_log_softmax), measure(lambda: tl.log_softmax(1)) if torch is not None else None)
+    # An auto-encoder's batch: binary cross-entropy on probabilities, and dropout (the lecture's MLP).
+    p = rng.uniform(0.01, 0.99, (256, 784)).astype(np.float32)
+    t = rng.uniform(0, 1, (256, 784)).astype(np.float32)
+    dp, dt = deepcore.from_numpy(p), deepcore.from_numpy(t)
+    tp, tt = (torch.from_numpy(p), torch.from_numpy(t)) if torch is not None else (None, None)
+    report.add("binary_cross_entropy", "(256, 784)", None, measure(lambda: F.binary_cross_entropy(dp, dt)),
+               measure(lambda: -(t * np.log(p) + (1 - t) * np.log1p(-p)).mean()),
+               measure(lambda: torch.nn.functional.binary_cross_entropy(tp, tt)) if torch is not None else None)
+    h = rng.standard_normal((128, 512)).astype(np.float32)
+    dh = deepcore.from_numpy(h)
+    th = torch.from_numpy(h) if torch is not None else None
+    report.add("dropout p=0.2", "(128, 512)", None, measure(lambda: F.dropout(dh, 0.2, True)),
+               measure(lambda: h * (np.random.random_sample(h.shape) >= 0.2) * np.float32(1.25)),
+               measure(lambda: torch.nn.functional.dropout(th, 0.2, True)) if torch is not None else None)
 
 
 def bench_autograd_step(report, rng):
