@@ -190,11 +190,11 @@ def clip(x, min_value, max_value):
 
 
 def maximum(x, y):
-    return _ops.elementwise.binary(_ops.elementwise.Maximum, "maximum", _t(x), y)
+    return _t(x).maximum(y)
 
 
 def minimum(x, y):
-    return _ops.elementwise.binary(_ops.elementwise.Minimum, "minimum", _t(x), y)
+    return _t(x).minimum(y)
 
 
 def equal(x, y):

@@ -78,19 +78,19 @@ class Average(_Merge):
     """The elementwise mean of its inputs."""
     def call(self, inputs):
         xs = as_list(inputs)
-        return functools.reduce(lambda a, b: a + b, xs) * (1.0 / len(xs))
+        return functools.reduce(Add._merge, xs) * (1.0 / len(xs))
 
 
 class Maximum(_Merge):
     @staticmethod
     def _merge(a, b):
-        return ops.elementwise.binary(ops.elementwise.Maximum, "maximum", a, b)
+        return a.maximum(b)
 
 
 class Minimum(_Merge):
     @staticmethod
     def _merge(a, b):
-        return ops.elementwise.binary(ops.elementwise.Minimum, "minimum", a, b)
+        return a.minimum(b)
 
 
 class Concatenate(_Merge):
