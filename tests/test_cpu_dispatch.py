@@ -113,3 +113,43 @@ def test_narrow_product_reading_a_in_place(level, m, k, n, trans_b, padded_rows,
     db = deepcore.tensor(b.T.copy()).T if trans_b else deepcore.tensor(b)
     ref = a.astype(np.float64) @ b.astype(np.float64)
     np.testing.assert_allclose((da @ db).numpy(), ref, rtol=1e-4, atol=1e-4 * np.sqrt(max(k, 1)))
+
+
+def philox4x32_reference(counters, seed):
+    """Philox 4x32-10 (Salmon et al., SC'11) in NumPy: the four words of each 64-bit counter."""
+    low32 = np.uint64(0xFFFFFFFF)
+    c = [counters & low32, counters >> np.uint64(32), np.zeros_like(counters), np.zeros_like(counters)]
+    k0, k1 = seed & 0xFFFFFFFF, seed >> 32
+    for _ in range(10):
+        p0, p1 = c[0] * np.uint64(0xD2511F53), c[2] * np.uint64(0xCD9E8D57)
+        c = [(p1 >> np.uint64(32)) ^ c[1] ^ np.uint64(k0), p1 & low32,
+             (p0 >> np.uint64(32)) ^ c[3] ^ np.uint64(k1), p0 & low32]
+        k0, k1 = (k0 + 0x9E3779B9) & 0xFFFFFFFF, (k1 + 0xBB67AE85) & 0xFFFFFFFF
+    return np.stack(c, axis=1).reshape(-1)
+
+
+def test_philox_reference_matches_the_published_answers():
+    """Known-answer vectors of Random123's kat_vectors for philox4x32_10 (counter words 0 and 1 only)."""
+    words = philox4x32_reference(np.array([0], np.uint64), 0)
+    assert [hex(w) for w in words] == ["0x6627e8d5", "0xe169c58d", "0xbc57ac4c", "0x9b00dbd8"]
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("n", [1, 7, 64, 257, 4 * 16 * 5 + 3, 70001])
+@pytest.mark.parametrize("offset", [0, (1 << 32) - 5, (3 << 32) + 17])
+def test_dropout_masks_are_philox_words_on_every_level(level, n, offset, restore_level):
+    """Each level's vectorized Philox gives the scalar words in order, also where the counter's
+    low word wraps inside a vector, and with a seed above 2^32 (both key words in use)."""
+    if level not in available_levels():
+        pytest.skip(f"this CPU does not support {level}")
+    deepcore.backends.cpu.set_capability(level)
+    seed = (7 << 32) + 12345
+    deepcore.set_rng_state((seed, offset))
+    p = 0.3
+    y = deepcore.nn.functional.dropout(deepcore.ones(n), p).numpy()
+    blocks = (n + 3) // 4
+    words = philox4x32_reference(np.arange(offset, offset + blocks, dtype=np.uint64), seed)[:n]
+    keep = words >= int(np.ldexp(p, 32))
+    np.testing.assert_array_equal(y != 0, keep)
+    np.testing.assert_allclose(y[keep], 1 / (1 - p), rtol=1e-6)
+    assert deepcore.get_rng_state() == (seed, offset + blocks)

@@ -288,6 +288,17 @@ def test_dropout_reproducible_and_independent_of_threads():
     assert not np.array_equal(F.dropout(x, 0.5).numpy(), outs[0])  # the stream moves on
 
 
+def test_dropout_keeps_nan_and_inf_visible():
+    """As in PyTorch (x * mask / (1 - p)): a NaN or inf input makes NaN where it is dropped, so a
+    diverged activation is not hidden by the layer that happens to drop it."""
+    x = deepcore.tensor([np.nan, np.inf, -np.inf, 1.0] * 500)
+    y = F.dropout(x, 0.5).numpy().reshape(500, 4)
+    assert np.isnan(y[:, 0]).all()
+    assert (np.isnan(y[:, 1]) | (y[:, 1] == np.inf)).all() and np.isnan(y[:, 1]).any()
+    assert (np.isnan(y[:, 2]) | (y[:, 2] == -np.inf)).all()
+    assert set(np.unique(y[:, 3])) <= {0.0, 2.0}
+
+
 def test_dropout_backward_reuses_mask(rng):
     x = deepcore.tensor(rng.uniform(1, 2, (40, 30)), requires_grad=True)
     g = rng.standard_normal((40, 30))

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <mutex>
 
+#include "common/cpu_features.h"
 #include "cpu/memory.h"
 #include "cpu/strided_loop.h"
 
@@ -37,6 +38,18 @@ inline double to_unit_double(uint32_t hi, uint32_t lo) {
 }  // namespace
 
 std::pair<uint64_t, uint64_t> reserve_random_blocks(uint64_t blocks) { return reserve(blocks); }
+
+void philox4x32_fill(uint64_t first, uint64_t seed, int64_t blocks, uint32_t* out) {
+#ifdef DEEPCORE_X86
+  const CpuIsa isa = cpu_isa();
+  if (isa == CpuIsa::AVX512) return detail::philox4x32_fill_avx512(first, seed, blocks, out);
+  if (isa == CpuIsa::AVX2) return detail::philox4x32_fill_avx2(first, seed, blocks, out);
+#endif
+  for (int64_t j = 0; j < blocks; ++j) {
+    const Block r = philox(first + static_cast<uint64_t>(j), seed);
+    for (int l = 0; l < 4; ++l) out[4 * j + l] = r[l];
+  }
+}
 
 void manual_seed(uint64_t seed) {
   std::lock_guard<std::mutex> lock(g_rng_mutex);

@@ -18,22 +18,36 @@ void set_rng_state(uint64_t seed, uint64_t offset);
 // `blocks` counters, then block j is philox4x32(first + j, seed) on any thread.
 std::pair<uint64_t, uint64_t> reserve_random_blocks(uint64_t blocks);  // (seed, first counter)
 
+inline constexpr uint32_t kPhiloxM0 = 0xD2511F53u, kPhiloxM1 = 0xCD9E8D57u;  // round multipliers
+inline constexpr uint32_t kPhiloxW0 = 0x9E3779B9u, kPhiloxW1 = 0xBB67AE85u;  // key increments (Weyl)
+
 inline std::array<uint32_t, 4> philox4x32(uint64_t counter, uint64_t seed) {
   uint32_t c0 = static_cast<uint32_t>(counter), c1 = static_cast<uint32_t>(counter >> 32), c2 = 0, c3 = 0;
   uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
   for (int round = 0; round < 10; ++round) {
-    uint64_t p0 = uint64_t(0xD2511F53u) * c0, p1 = uint64_t(0xCD9E8D57u) * c2;
+    uint64_t p0 = uint64_t(kPhiloxM0) * c0, p1 = uint64_t(kPhiloxM1) * c2;
     uint32_t n0 = static_cast<uint32_t>(p1 >> 32) ^ c1 ^ k0;
     uint32_t n2 = static_cast<uint32_t>(p0 >> 32) ^ c3 ^ k1;
     c1 = static_cast<uint32_t>(p1);
     c3 = static_cast<uint32_t>(p0);
     c0 = n0;
     c2 = n2;
-    k0 += 0x9E3779B9u;
-    k1 += 0xBB67AE85u;
+    k0 += kPhiloxW0;
+    k1 += kPhiloxW1;
   }
   return {c0, c1, c2, c3};
 }
+
+// out[4 * j + l] = philox4x32(first + j, seed)[l] for j < blocks: the words of a
+// whole run of counters, 8 or 16 counters per instruction on AVX2 / AVX-512.
+void philox4x32_fill(uint64_t first, uint64_t seed, int64_t blocks, uint32_t* out);
+
+namespace detail {
+#ifdef DEEPCORE_X86
+void philox4x32_fill_avx2(uint64_t first, uint64_t seed, int64_t blocks, uint32_t* out);    // cpu_isa() >= AVX2
+void philox4x32_fill_avx512(uint64_t first, uint64_t seed, int64_t blocks, uint32_t* out);  // cpu_isa() == AVX512
+#endif
+}  // namespace detail
 
 NDArray rand(const Shape& shape, DType dtype);   // uniform [0, 1)
 NDArray randn(const Shape& shape, DType dtype);  // standard normal
