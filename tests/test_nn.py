@@ -306,6 +306,14 @@ def test_dropout_backward_reuses_mask(rng):
     y.backward(deepcore.tensor(g, dtype=deepcore.float32))
     mask = y.detach().numpy() != 0
     assert_close(x.grad.numpy(), np.where(mask, g / 0.6, 0.0), 1e-5, 1e-5, "dropout gradient")
+    # a gradient arriving as a permuted view (Keras' channels-last Flatten hands back NHWC memory)
+    x4 = deepcore.tensor(rng.uniform(1, 2, (3, 5, 4, 6)), requires_grad=True)
+    g4 = rng.standard_normal((3, 4, 6, 5))
+    y4 = F.dropout(x4, 0.25)
+    y4.backward(deepcore.tensor(g4, dtype=deepcore.float32).permute(0, 3, 1, 2))
+    kept4 = y4.detach().numpy() != 0
+    assert_close(x4.grad.numpy(), np.where(kept4, g4.transpose(0, 3, 1, 2) / 0.75, 0.0), 1e-5, 1e-5,
+                 "dropout gradient from a permuted view")
     # float64 and strided inputs
     xt = deepcore.randn(8, 6, dtype=deepcore.float64).t()
     yt = F.dropout(xt, 0.5)

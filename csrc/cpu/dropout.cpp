@@ -74,30 +74,28 @@ std::pair<NDArray, NDArray> dropout(const NDArray& x_in, double p) {
   return {out, mask};
 }
 
-NDArray dropout_backward(const NDArray& grad, const NDArray& mask, double p) {
-  check_device(grad, Device::CPU, "dropout_backward");
-  check_device(mask, Device::CPU, "dropout_backward");
+NDArray dropout_backward(const NDArray& grad_in, const NDArray& mask_in, double p) {
+  check_device(grad_in, Device::CPU, "dropout_backward");
+  check_device(mask_in, Device::CPU, "dropout_backward");
   check_probability(p, "dropout_backward");
-  DC_CHECK(grad.shape == mask.shape, "dropout_backward: gradient shape " << shape_str(grad.shape)
-                                                                         << " does not match the mask's shape "
-                                                                         << shape_str(mask.shape));
-  DC_CHECK_TYPE(mask.dtype == DType::Bool, "dropout_backward: the mask must be bool, got " << dtype_name(mask.dtype));
-  NDArray out = empty(grad.shape, grad.dtype);
-  StridedLoop<3> loop(grad.shape, {out.strides, grad.strides, mask.strides});
-  dispatch_float(grad.dtype, "dropout_backward", [&]<class T>() {
+  DC_CHECK(grad_in.shape == mask_in.shape, "dropout_backward: gradient shape "
+                                               << shape_str(grad_in.shape) << " does not match the mask's shape "
+                                               << shape_str(mask_in.shape));
+  DC_CHECK_TYPE(mask_in.dtype == DType::Bool,
+                "dropout_backward: the mask must be bool, got " << dtype_name(mask_in.dtype));
+  // One dense layout for all three: a gradient that arrives permuted (Keras' channels-last
+  // Flatten hands back an NHWC view of the NCHW mask) costs one blocked copy, not a gather per element.
+  const NDArray g = contiguous(grad_in);
+  const NDArray m = contiguous(mask_in);
+  NDArray out = empty(g.shape, g.dtype);
+  const int64_t n = g.numel();
+  dispatch_float(g.dtype, "dropout_backward", [&]<class T>() {
     const T scale = static_cast<T>(keep_scale(p));
+    const T* pg = g.data<T>();
+    const uint8_t* pm = reinterpret_cast<const uint8_t*>(m.data<bool>());
     T* po = out.data<T>();
-    const T* pg = grad.data<T>();
-    const bool* pm = mask.data<bool>();
-    loop.run(kElementwiseGrain, [&](int64_t count, std::array<int64_t, 3> off, std::array<int64_t, 3> st) {
-      T* o = po + off[0];
-      const T* g = pg + off[1];
-      const bool* m = pm + off[2];
-      if (st[0] == 1 && st[1] == 1 && st[2] == 1)
-        scale_by_mask(g, reinterpret_cast<const uint8_t*>(m), scale, o, count);
-      else
-        for (int64_t i = 0; i < count; ++i) o[i * st[0]] = g[i * st[1]] * (m[i * st[2]] ? scale : T(0));
-    });
+    parallel_for(n, kElementwiseGrain,
+                 [&](int64_t b, int64_t e) { scale_by_mask(pg + b, pm + b, scale, po + b, e - b); });
   });
   return out;
 }
