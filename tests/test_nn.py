@@ -275,6 +275,10 @@ def test_dropout_training_statistics_and_eval_identity():
         nn.Dropout(1.5)
     with pytest.raises(ValueError, match="between 0 and 1"):
         F.dropout(x, -0.1)
+    state = deepcore.get_rng_state()
+    with pytest.raises(TypeError, match="float32 or float64"):
+        F.dropout(deepcore.tensor([1, 2, 3]), 0.5)
+    assert deepcore.get_rng_state() == state  # a refused call draws nothing
 
 
 def test_dropout_reproducible_and_independent_of_threads():

@@ -46,15 +46,18 @@ std::pair<NDArray, NDArray> dropout(const NDArray& x_in, double p) {
   NDArray x = contiguous(x_in);
   const int64_t n = x.numel();
   const int64_t blocks = (n + 3) / 4;
-  // The stream moves on by the same count whatever p is.
-  auto [seed, first] = reserve_random_blocks(static_cast<uint64_t>(blocks));
-  // Nothing kept: no 32-bit word reaches the threshold 2^32.
-  if (p == 1.0) return {full(x.shape, 0.0, x.dtype), full(x.shape, 0.0, DType::Bool)};
   NDArray out = empty(x.shape, x.dtype);
   NDArray mask = empty(x.shape, DType::Bool);
   // A 32-bit word w keeps its element when w >= p * 2^32: P(keep) = 1 - p up to 2^-32.
-  const uint32_t threshold = static_cast<uint32_t>(std::ldexp(p, 32));
+  const uint32_t threshold = p < 1.0 ? static_cast<uint32_t>(std::ldexp(p, 32)) : 0;
   dispatch_float(x.dtype, "dropout", [&]<class T>() {
+    // Reserved after the dtype check, by the same count whatever p is.
+    auto [seed, first] = reserve_random_blocks(static_cast<uint64_t>(blocks));
+    if (p == 1.0) {  // nothing kept: no 32-bit word reaches 2^32
+      out = full(x.shape, 0.0, x.dtype);
+      mask = full(x.shape, 0.0, DType::Bool);
+      return;
+    }
     const T scale = static_cast<T>(keep_scale(p));
     const T* px = x.data<T>();
     T* po = out.data<T>();
