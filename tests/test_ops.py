@@ -576,6 +576,46 @@ def test_cat_promotes_dtypes():
     assert out.tolist() == [1.0] * 4
 
 
+# ---- split, chunk, unbind ------------------------------------------------------------
+
+@pytest.mark.parametrize("sections,dim,shape", [(2, 1, (3, 7)), ([1, 4, 2], 1, (3, 7)), (3, 0, (3, 4)),
+                                                ([0, 2], -1, (2, 2)), (5, 0, (4, 2))], ids=str)
+def test_split(sections, dim, shape, rng):
+    """Every piece is used (weighted differently by the helper's random sum) and the gradient of x
+    is their gradients joined; unused pieces are covered below."""
+    cuts = (np.cumsum(sections)[:-1] if isinstance(sections, list)
+            else np.arange(sections, shape[dim], sections))
+    check_op(f"split({sections}, {dim})", lambda a: a.split(sections, dim),
+             lambda a: tuple(np.split(a, cuts, axis=dim)), [shape], rng=rng)
+
+
+@pytest.mark.parametrize("chunks,dim", [(3, 1), (2, 0), (7, 1), (1, -1)])
+def test_chunk(chunks, dim, rng):
+    axis_len = (4, 5)[dim]
+    size = -(-axis_len // chunks)  # torch.chunk: pieces of ceil(len / chunks)
+    check_op(f"chunk({chunks}, {dim})", lambda a: lib(a).chunk(a, chunks, dim),
+             lambda a: tuple(np.split(a, np.arange(size, axis_len, size), axis=dim)), [(4, 5)], rng=rng)
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_unbind(dim, rng):
+    check_op(f"unbind({dim})", lambda a: lib(a).unbind(a, dim), lambda a: tuple(np.moveaxis(a, dim, 0)),
+             [(3, 4, 2)], rng=rng)
+
+
+def test_split_pieces_are_views_and_unused_pieces_get_zero_gradients():
+    x = deepcore.arange(12, dtype=deepcore.float64).reshape(3, 4).requires_grad_()
+    a, b = x.split(2, 1)
+    assert a.shape == (3, 2) and a.tolist() == [[0, 1], [4, 5], [8, 9]]
+    (b * 3).sum().backward()
+    assert x.grad.tolist() == [[0, 0, 3, 3]] * 3
+    with pytest.raises(ValueError, match="add up to 4"):
+        x.split([1, 2], 1)
+    with pytest.raises(ValueError, match="positive"):
+        deepcore.chunk(x, 0)
+    assert deepcore.unbind(deepcore.zeros(0, 3)) == ()
+
+
 # ---- a small composite: the lecture's two-layer network ---------------------------
 
 def test_two_layer_network(rng):

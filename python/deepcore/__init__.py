@@ -22,7 +22,7 @@ from . import cuda
 from ._tensor_methods import add, sub, mul, div, pow, maximum, minimum  # noqa: A001
 from .ops.elementwise import clamp, where
 from .ops.reduce import sum, mean, max, min, amax, amin, argmax, argmin  # noqa: A001
-from .ops.shape import cat, stack, reshape, permute, transpose, flatten, squeeze, unsqueeze
+from .ops.shape import cat, chunk, split, stack, reshape, permute, transpose, flatten, squeeze, unbind, unsqueeze
 from .ops.matmul import matmul, mm
 from .ops.activation import softmax, log_softmax
 from .ops.index import index_select

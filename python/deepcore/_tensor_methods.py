@@ -225,7 +225,8 @@ def install(tensor_class):
         "matmul": mmul.matmul, "mm": mmul.mm,
         "reshape": shp.reshape, "view": shp.reshape, "view_as": view_as, "permute": shp.permute,
         "transpose": shp.transpose, "t": t, "flatten": shp.flatten, "squeeze": shp.squeeze,
-        "unsqueeze": shp.unsqueeze, "expand": shp.expand, "expand_as": expand_as,
+        "unsqueeze": shp.unsqueeze, "expand": shp.expand, "expand_as": expand_as, "split": shp.split,
+        "chunk": shp.chunk, "unbind": shp.unbind,
         "softmax": activation.softmax, "log_softmax": activation.log_softmax,
         "zero_": zero_, "fill_": fill_, "copy_": copy_,
     }

@@ -13,6 +13,7 @@ from ..ops import conv as _conv
 from ..ops import pool as _pool
 from ..ops.dropout import Dropout as _Dropout
 from ..ops.elementwise import LeakyRelu as _LeakyRelu, _require_float
+from ..ops.index import MaskRowGrad as _MaskRowGrad, index_select as _index_select
 from ..ops.loss import CrossEntropy as _CrossEntropy, NLLLoss as _NLLLoss, PointwiseLoss as _PointwiseLoss
 from ..ops.normalization import BatchNormTrain as _BatchNormTrain
 from ..ops.shape import flatten as _flatten
@@ -38,6 +39,49 @@ def linear(input, weight, bias=None):
                          f"{tuple(weight.shape)} (the last input dimension must be {weight.shape[-1]})")
     # One native call: bias fused into the GEMM, which reads weight transposed (no copy).
     return _fused_linear(input, weight, bias)
+
+
+def _padding_index(op, padding_idx, num_embeddings):
+    """padding_idx in [0, num_embeddings) (a negative one counts from the end, as in PyTorch), or None."""
+    if padding_idx is None:
+        return None
+    if isinstance(padding_idx, bool) or not isinstance(padding_idx, numbers.Integral) \
+            or not -num_embeddings <= padding_idx < num_embeddings:
+        raise ValueError(f"{op}: padding_idx={padding_idx!r} must be an int within num_embeddings "
+                         f"(-{num_embeddings} <= padding_idx < {num_embeddings})")
+    return int(padding_idx) % num_embeddings
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    """The rows of weight (num_embeddings, embedding_dim) at the int64 indices `input` (any shape):
+    (*input.shape, embedding_dim). Repeated indices accumulate their gradients; the padding_idx row
+    gets none (its value is still returned, as in PyTorch)."""
+    _check_tensor("embedding", "input", input)
+    _check_tensor("embedding", "weight", weight)
+    for name, value, default in (("max_norm", max_norm, None), ("scale_grad_by_freq", scale_grad_by_freq, False),
+                                 ("sparse", sparse, False)):
+        if value != default:
+            raise ValueError(f"embedding: {name}={value!r} is not supported (not implemented; only "
+                             f"{name}={default!r})")
+    if input.dtype.name != "int64":
+        raise TypeError(f"embedding: expected int64 indices, got a {input.dtype.name} input of shape "
+                        f"{tuple(input.shape)} (convert with input.long())")
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape "
+                         f"{tuple(weight.shape)}")
+    num = weight.shape[0]
+    padding_idx = _padding_index("embedding", padding_idx, num)
+    flat = input.reshape(-1)
+    if flat.numel():  # checked here, so that the message names the table
+        lo, hi = int(flat.min().item()), int(flat.max().item())
+        if lo < 0 or hi >= num:
+            raise IndexError(f"embedding: index {lo if lo < 0 else hi} is out of range for a table of {num} "
+                             f"embeddings (expected 0 <= index < {num}); input of shape {tuple(input.shape)}")
+    rows = _index_select(weight, 0, flat)
+    if padding_idx is not None and rows.requires_grad:
+        rows = _MaskRowGrad.apply(rows, flat != padding_idx)
+    return rows.reshape(tuple(input.shape) + (weight.shape[1],))
 
 
 def _pair(v, name, op):

@@ -8,6 +8,7 @@ import numbers
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from ._util import normalize_dim
+from .elementwise import where
 
 
 def _index_tensor(index, op, device):
@@ -56,6 +57,21 @@ def index_select(x, dim, index):
         raise TypeError(f"index_select: expected a tensor, got {type(x).__name__}")
     d = normalize_dim(dim, x.ndim, "index_select")
     return IndexSelect.apply(x, d, _index_tensor(index, "index_select", x.device))
+
+
+class MaskRowGrad(Function):
+    """The identity on x (n, ...); its backward passes the gradient of row j only where keep[j]
+    (bool, (n,)) and zero elsewhere: embedding's padding_idx row takes no gradient."""
+
+    @staticmethod
+    def forward(ctx, x, keep):
+        ctx.keep = keep
+        return x.detach()
+
+    @staticmethod
+    def backward(ctx, g):
+        keep = ctx.keep.reshape((ctx.keep.shape[0],) + (1,) * (g.ndim - 1))
+        return where(keep, g, 0.0), None
 
 
 def index_add_(x, dim, index, source, alpha=1):

@@ -285,3 +285,67 @@ def stack(tensors, dim=0):
             raise ValueError(f"stack: expects each tensor to be equal size, but got {shape} and {tuple(t.shape)}")
     d = normalize_dim(dim, len(shape) + 1, "stack")
     return cat([unsqueeze(t, d) for t in tensors], d)
+
+
+# ---- splitting ---------------------------------------------------------------
+
+class Split(Function):
+    """Views of consecutive pieces of x along dim (with `squeeze`, pieces of size 1 without that
+    dim: unbind). One node for all pieces, whose backward joins their gradients in one copy:
+    slicing the pieces one by one would give each a full-size zero gradient to add up (an RNN's
+    per-step slices of its input projections cost O(steps^2) that way)."""
+
+    @staticmethod
+    def forward(ctx, x, dim, sizes, squeeze_dim):
+        nd = x._data
+        ctx.dim, ctx.squeeze = dim, squeeze_dim
+        shape, strides = list(nd.shape), list(nd.strides)
+        pieces, start = [], 0
+        for size in sizes:
+            offset = nd.offset + start * strides[dim]
+            if squeeze_dim:
+                piece = _C.view(nd, shape[:dim] + shape[dim + 1:], strides[:dim] + strides[dim + 1:], offset)
+            else:
+                piece = _C.view(nd, shape[:dim] + [size] + shape[dim + 1:], strides, offset)
+            pieces.append(Tensor._make(piece))
+            start += size
+        return tuple(pieces)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        joined = stack(grads, ctx.dim) if ctx.squeeze else cat(grads, ctx.dim)
+        return joined, None, None, None
+
+
+def split(x, split_size_or_sections, dim=0):
+    """torch.split: pieces of split_size_or_sections along dim (the last one smaller), or of the
+    listed sizes (which must add up to the dim's size). Views."""
+    d = normalize_dim(dim, x.ndim, "split")
+    n = x.shape[d]
+    if isinstance(split_size_or_sections, numbers.Integral):
+        size = int(split_size_or_sections)
+        if size <= 0 and n > 0:
+            raise ValueError(f"split: split_size must be positive, got {size}")
+        sizes = [min(size, n - s) for s in range(0, n, size)] if n else [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if any(s < 0 for s in sizes) or sum(sizes) != n:
+            raise ValueError(f"split: sizes {sizes} must be non-negative and add up to {n}, the size of dimension "
+                             f"{d}")
+    return Split.apply(x, d, sizes, False)
+
+
+def chunk(x, chunks, dim=0):
+    """torch.chunk: at most `chunks` pieces of ceil(size / chunks) along dim."""
+    if int(chunks) <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    d = normalize_dim(dim, x.ndim, "chunk")
+    return split(x, max(1, -(-x.shape[d] // int(chunks))), d)
+
+
+def unbind(x, dim=0):
+    """torch.unbind: the slices along dim, without that dim (views)."""
+    d = normalize_dim(dim, x.ndim, "unbind")
+    if x.shape[d] == 0:
+        return ()
+    return Split.apply(x, d, [1] * x.shape[d], True)

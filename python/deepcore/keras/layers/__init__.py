@@ -6,14 +6,16 @@ from .convolutional import (  # noqa: F401
     Deconvolution2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPool2D, MaxPooling2D, UpSampling2D, ZeroPadding2D,
 )
 from .core import Activation, Dense, Dropout, Flatten, Lambda, Permute, Reshape  # noqa: F401
+from .embeddings import Embedding  # noqa: F401
 from .merge import (  # noqa: F401
     Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add, average, concatenate, maximum, minimum,
     multiply, subtract,
 )
 from .normalization import BatchNormalization  # noqa: F401
+from .recurrent import GRU, LSTM, SimpleRNN  # noqa: F401
 
 _BUILTIN = {cls.__name__: cls for cls in (
     InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Permute, Lambda, Conv2D, MaxPooling2D,
     AveragePooling2D, UpSampling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, BatchNormalization, Add, Subtract,
     Multiply, Average, Maximum, Minimum, Concatenate, LeakyReLU, PReLU, ELU, ThresholdedReLU, ReLU, Softmax,
-    ZeroPadding2D, Cropping2D, Conv2DTranspose)}
+    ZeroPadding2D, Cropping2D, Conv2DTranspose, Embedding, SimpleRNN, LSTM, GRU)}

@@ -1,0 +1,209 @@
+"""deepcore.keras recurrent layers and Embedding: Keras' equations in float64 NumPy, gradients
+against PyTorch's LSTM/GRU with the same weights, finite differences on the shared cells, Keras
+parameter counts and initializers, save/load, training, and the errors."""
+import numpy as np
+import pytest
+
+import deepcore
+import deepcore.keras as keras
+from deepcore.autograd import gradcheck
+from deepcore.keras.layers import GRU, LSTM, Dense, Embedding, Input, SimpleRNN
+from deepcore.keras.models import Model, Sequential, load_model
+from deepcore.ops.recurrent import gru_cell, lstm_cell, rnn_cell
+from helpers import assert_close
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def keras_reference(name, x, weights, units, go_backwards=False, reset_after=True):
+    """Keras 2 / 3 recurrences in float64: (all hidden states in processing order, final states)."""
+    kernel, recurrent = weights[0].astype(np.float64), weights[1].astype(np.float64)
+    bias = weights[2].astype(np.float64) if len(weights) > 2 else np.zeros(kernel.shape[1])
+    batch, steps, _ = x.shape
+    h, c = np.zeros((batch, units)), np.zeros((batch, units))
+    hs = []
+    for t in (range(steps - 1, -1, -1) if go_backwards else range(steps)):
+        xt = x[:, t].astype(np.float64)
+        if name == "SimpleRNN":
+            h = np.tanh(xt @ kernel + bias + h @ recurrent)
+        elif name == "LSTM":
+            z = xt @ kernel + bias + h @ recurrent
+            i, f, g, o = (z[:, k * units:(k + 1) * units] for k in range(4))
+            c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+            h = sigmoid(o) * np.tanh(c)
+        elif reset_after:  # GRU, blocks z, r, h; bias rows: input, recurrent
+            gx, gh = xt @ kernel + bias[0], h @ recurrent + bias[1]
+            z = sigmoid(gx[:, :units] + gh[:, :units])
+            r = sigmoid(gx[:, units:2 * units] + gh[:, units:2 * units])
+            hh = np.tanh(gx[:, 2 * units:] + r * gh[:, 2 * units:])
+            h = z * h + (1 - z) * hh
+        else:
+            gx = xt @ kernel + bias
+            z = sigmoid(gx[:, :units] + h @ recurrent[:, :units])
+            r = sigmoid(gx[:, units:2 * units] + h @ recurrent[:, units:2 * units])
+            hh = np.tanh(gx[:, 2 * units:] + (r * h) @ recurrent[:, 2 * units:])
+            h = z * h + (1 - z) * hh
+        hs.append(h)
+    return np.stack(hs, 1), h, c
+
+
+def random_weights(layer, rng):
+    return [rng.standard_normal(w.shape).astype(np.float32) * 0.5 for w in layer.get_weights()]
+
+
+CASES = [("SimpleRNN", {}), ("LSTM", {}), ("GRU", {}), ("GRU", {"reset_after": False}),
+         ("LSTM", {"go_backwards": True}), ("GRU", {"go_backwards": True}), ("SimpleRNN", {"use_bias": False})]
+
+
+@pytest.mark.parametrize("name,options", CASES, ids=str)
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_recurrent_layers_follow_keras_equations(name, options, return_sequences, rng):
+    units, x = 5, rng.standard_normal((4, 6, 3)).astype(np.float32)
+    layer = getattr(keras.layers, name)(units, return_sequences=return_sequences, return_state=True, **options)
+    inp = Input(shape=(6, 3))
+    model = Model(inp, layer(inp))
+    weights = random_weights(layer, rng)
+    layer.set_weights(weights)
+    out = model.predict(x, verbose=0)
+    hs, h, c = keras_reference(name, x, weights, units, options.get("go_backwards", False),
+                               options.get("reset_after", True))
+    assert_close(out[0], hs if return_sequences else h, 1e-5, 1e-4, f"{name} output")
+    assert_close(out[1], h, 1e-5, 1e-4, f"{name} final h")
+    if name == "LSTM":
+        assert len(out) == 3
+        assert_close(out[2], c, 1e-5, 1e-4, "LSTM final c")
+    else:
+        assert len(out) == 2
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_gradients_match_pytorch_with_the_same_weights(name, rng, torch):
+    """Keras' LSTM is torch's with weight_ih = kernel^T (same gate order i, f, g, o); Keras' GRU
+    (reset_after) is torch's with blocks reordered from z, r, h to r, z, n."""
+    units, batch, steps, features = 4, 3, 5, 2
+    layer = getattr(keras.layers, name)(units, return_sequences=True)
+    x = rng.standard_normal((batch, steps, features)).astype(np.float32)
+    xd = deepcore.tensor(x, requires_grad=True)
+    out = layer(xd)
+    weights = random_weights(layer, rng)
+    layer.set_weights(weights)
+    out = layer(xd)
+    g = rng.standard_normal(out.shape).astype(np.float32)
+    (out * deepcore.tensor(g)).sum().backward()
+
+    kernel, recurrent, bias = (torch.tensor(w, requires_grad=True) for w in weights)
+    blocks = [1, 0, 2] if name == "GRU" else [0, 1, 2, 3]
+
+    def torch_order(w):  # columns in Keras' gate order -> rows in torch's
+        parts = w.split(units, dim=-1)
+        joined = torch.cat([parts[k] for k in blocks], dim=-1)
+        return joined.T if joined.ndim == 2 else joined
+
+    module = getattr(torch.nn, name)(features, units, batch_first=True)
+    params = dict(weight_ih_l0=torch_order(kernel), weight_hh_l0=torch_order(recurrent),
+                  bias_ih_l0=torch_order(bias[0] if name == "GRU" else bias),
+                  bias_hh_l0=torch_order(bias[1]) if name == "GRU" else torch.zeros(4 * units))
+    xt = torch.tensor(x, requires_grad=True)
+    ref, _ = torch.func.functional_call(module, params, (xt,))
+    (ref * torch.tensor(g)).sum().backward()
+    assert_close(out.detach().numpy(), ref.detach().numpy(), 1e-5, 1e-4, f"{name} output vs torch")
+    assert_close(xd.grad.numpy(), xt.grad.numpy(), 1e-5, 1e-4, f"{name} input gradient vs torch")
+    for w, ref_w, label in ((layer.kernel, kernel, "kernel"), (layer.recurrent_kernel, recurrent, "recurrent_kernel"),
+                            (layer.bias, bias, "bias")):
+        assert_close(w.grad.numpy(), ref_w.grad.numpy(), 1e-5, 1e-4, f"{name} {label} gradient vs torch")
+
+
+def test_shared_cells_pass_finite_differences(rng):
+    def t(*shape):
+        return deepcore.tensor(rng.standard_normal(shape), dtype=deepcore.float64, requires_grad=True)
+    gx4, gh4, gx3, gh3, h, c = t(2, 12), t(2, 12), t(2, 9), t(2, 9), t(2, 3), t(2, 3)
+    gradcheck(lambda a, b: rnn_cell(a, b, deepcore.tanh), (t(2, 3), t(2, 3)))
+    gradcheck(lambda a, b, s: lstm_cell(a, b, s, deepcore.tanh, deepcore.sigmoid), (gx4, gh4, c))
+    gradcheck(lambda a, b, s: gru_cell(a, b, s, deepcore.tanh, deepcore.sigmoid, order=(1, 0, 2)), (gx3, gh3, h))
+
+
+def test_parameter_counts_and_initializers_are_keras():
+    model = Sequential([LSTM(32, return_sequences=True, input_shape=(7, 10)), GRU(16, return_sequences=True),
+                        SimpleRNN(8), Dense(1)])
+    counts = [layer.count_params() for layer in model.layers]
+    assert counts == [4 * (10 * 32 + 32 * 32 + 32), 3 * (32 * 16 + 16 * 16 + 2 * 16), 16 * 8 + 8 * 8 + 8, 9]
+    lstm = model.layers[0]
+    bias = lstm.bias.detach().numpy()
+    assert (bias[32:64] == 1).all() and (bias[:32] == 0).all() and (bias[64:] == 0).all()  # unit_forget_bias
+    for layer in model.layers[:3]:
+        r = layer.recurrent_kernel.detach().numpy()  # orthogonal columns per gate block stack
+        u = layer.units
+        q = r.reshape(u, -1)
+        np.testing.assert_allclose(q @ q.T, np.eye(u), atol=1e-5)
+    assert model.output_shape == (None, 1)
+    assert model.layers[0].output_shape == (None, 7, 32)
+
+
+def test_embedding_gathers_rows_and_accumulates_gradients(rng):
+    layer = Embedding(10, 4)
+    idx = np.array([[1, 3, 1], [9, 0, 3]])
+    out = layer(idx.astype(np.float32))  # a Model feeds float arrays: cast to indices as Keras does
+    table = layer.get_weights()[0]
+    assert table.min() >= -0.05 and table.max() <= 0.05
+    assert_close(out.detach().numpy(), table[idx], 0, 0, "embedding rows")
+    out.sum().backward()
+    counts = np.bincount(idx.ravel(), minlength=10)[:, None] * np.ones((1, 4))
+    assert_close(layer.embeddings.grad.numpy(), counts, 0, 0, "embedding gradient counts each use")
+    with pytest.raises((IndexError, ValueError), match="10"):
+        layer(np.array([[10]]))
+    with pytest.raises(NotImplementedError, match="mask"):
+        Embedding(10, 4, mask_zero=True)
+    assert Sequential([Embedding(10, 4, input_length=3)]).output_shape == (None, 3, 4)
+
+
+def test_sequence_classifier_trains_saves_and_loads(tmp_path, rng):
+    """Embedding -> LSTM -> Dense learns whether token 1 occurs in a sequence of tokens 1..5."""
+    deepcore.manual_seed(0)
+    x = rng.integers(2, 6, (600, 8))
+    has = rng.random(600) < 0.5
+    x[has, rng.integers(0, 8, has.sum())] = 1
+    y = has.astype(np.float32)[:, None]
+    model = Sequential([Embedding(6, 8, input_length=8), LSTM(16), Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    model.fit(x[:500], y[:500], batch_size=32, epochs=12, verbose=0)
+    _, accuracy = model.evaluate(x[500:], y[500:], verbose=0)
+    assert accuracy > 0.9, f"held-out accuracy {accuracy}"
+    path = str(tmp_path / "seq.safetensors")
+    model.save(path)
+    again = load_model(path)
+    np.testing.assert_array_equal(again.predict(x[500:], verbose=0), model.predict(x[500:], verbose=0))
+
+
+def test_dropout_only_while_training_and_initial_state(rng):
+    layer = GRU(6, dropout=0.5, recurrent_dropout=0.5)
+    x = deepcore.tensor(rng.standard_normal((3, 4, 2)).astype(np.float32))
+    a, b = layer(x).detach().numpy(), layer(x).detach().numpy()
+    np.testing.assert_array_equal(a, b)  # inference: no dropout
+    assert not np.array_equal(layer(x, training=True).detach().numpy(), a)
+    lstm = LSTM(6)
+    h0, c0 = deepcore.ones(3, 6), deepcore.zeros(3, 6)
+    assert not np.allclose(lstm(x, initial_state=[h0, c0]).detach().numpy(), lstm(x).detach().numpy())
+    with pytest.raises(ValueError, match="2 tensor"):
+        lstm(x, initial_state=[h0])
+    with pytest.raises(ValueError, match=r"\(3, 6\)"):
+        lstm(x, initial_state=[deepcore.ones(2, 6), c0])
+
+
+def test_recurrent_errors_are_clear():
+    with pytest.raises(ValueError, match="timesteps"):
+        Sequential([LSTM(4, input_shape=(5,))])
+    with pytest.raises(NotImplementedError, match="stateful"):
+        LSTM(4, stateful=True)
+    with pytest.raises(ValueError, match="units"):
+        GRU(0)
+    with pytest.raises(ValueError, match="dropout"):
+        SimpleRNN(3, dropout=1.5)
+    inp, state = Input(shape=(5, 2)), Input(shape=(4,))
+    with pytest.raises(NotImplementedError, match="initial_state"):
+        SimpleRNN(4)(inp, initial_state=state)
+    layer = SimpleRNN(4)
+    layer(deepcore.zeros(1, 3, 2))
+    with pytest.raises(ValueError, match=r"\(batch, timesteps, 2\)"):
+        layer(deepcore.zeros(1, 3, 5))

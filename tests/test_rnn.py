@@ -1,0 +1,416 @@
+"""nn.RNN / LSTM / GRU, their cells, and nn.Embedding / F.embedding.
+
+Compared with PyTorch (parameters copied by name: outputs, final states and every gradient), with
+finite differences in float64, with a NumPy gather, on their errors, and on a small learning task.
+"""
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import deepcore
+import deepcore.nn as nn
+import deepcore.nn.functional as F
+from deepcore.autograd import gradcheck
+from helpers import assert_close
+
+MODES = ["RNN_TANH", "RNN_RELU", "LSTM", "GRU"]
+TOL = dict(atol=1e-5, rtol=1e-5)  # float32 against PyTorch; gradient atol scales with the gradient's size
+
+
+def make(lib, mode, *args, **kwargs):
+    """lib.RNN/LSTM/GRU for `mode` (lib: deepcore.nn or torch.nn)."""
+    if mode.startswith("RNN"):
+        return lib.RNN(*args, nonlinearity=mode[4:].lower(), **kwargs)
+    return getattr(lib, mode)(*args, **kwargs)
+
+
+def make_cell(lib, mode, *args, **kwargs):
+    if mode.startswith("RNN"):
+        return lib.RNNCell(*args, nonlinearity=mode[4:].lower(), **kwargs)
+    return getattr(lib, mode + "Cell")(*args, **kwargs)
+
+
+def torch_twin(torch, dmod, tmod):
+    """Copies dmod's parameters into tmod by name, after checking both have the same names and shapes in order."""
+    d_names = [(n, tuple(p.shape)) for n, p in dmod.named_parameters()]
+    t_names = [(n, tuple(p.shape)) for n, p in tmod.named_parameters()]
+    assert d_names == t_names
+    with torch.no_grad():
+        for n, p in dmod.named_parameters():
+            getattr(tmod, n).copy_(torch.from_numpy(p.detach().numpy()))
+    return tmod
+
+
+def flat(out):
+    """The tensors of (output, h_n) / (output, (h_n, c_n)) / (h, c) / h, in order."""
+    if isinstance(out, (tuple, list)):
+        return [t for o in out for t in flat(o)]
+    return [out]
+
+
+def compare_with_torch(torch, rng, dmod, tmod, x, states, lstm, what):
+    """Runs both modules on x (and the initial states, or None), compares the results, then the
+    gradients of a random weighted sum of them w.r.t. x, the states and every parameter."""
+    dx, tx = deepcore.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ds = [deepcore.tensor(s, requires_grad=True) for s in states or ()]
+    ts = [torch.tensor(s, requires_grad=True) for s in states or ()]
+    pack = (lambda s: tuple(s) if lstm else s[0]) if states else (lambda s: None)
+    douts, touts = flat(dmod(dx, pack(ds))), flat(tmod(tx, pack(ts)))
+    assert len(douts) == len(touts)
+    for k, (d, t) in enumerate(zip(douts, touts)):
+        assert_close(d.detach().numpy(), t.detach().numpy(), what=f"{what}: result {k}", **TOL)
+    weights = [rng.standard_normal(tuple(t.shape)).astype(np.float32) for t in touts]
+    sum((t * torch.from_numpy(w)).sum() for t, w in zip(touts, weights)).backward()
+    sum((d * deepcore.tensor(w)).sum() for d, w in zip(douts, weights)).backward()
+    pairs = [("input", dx, tx)] + [(f"state {i}", d, t) for i, (d, t) in enumerate(zip(ds, ts))]
+    pairs += [(n, p, getattr(tmod, n)) for n, p in dmod.named_parameters()]
+    for name, d, t in pairs:
+        assert d.grad is not None, f"{what}: no gradient for {name}"
+        tg = t.grad.numpy()
+        scale = max(1.0, float(np.abs(tg).max()))
+        assert_close(d.grad.numpy(), tg, TOL["atol"] * scale, TOL["rtol"], f"{what}: gradient of {name}")
+
+
+# ---- the layers against PyTorch ------------------------------------------------------------
+
+CONFIGS = [
+    dict(),
+    dict(num_layers=2, batch_first=True),
+    dict(bidirectional=True, hx=True),
+    dict(num_layers=2, bidirectional=True, batch_first=True, hx=True),
+    dict(unbatched=True, num_layers=2, bidirectional=True, hx=True),
+    dict(unbatched=True, batch_first=True),  # batch_first does not apply to a 2-D input
+    dict(bias=False, hx=True),
+    dict(num_layers=2, dropout=0.5, eval=True),  # dropout is off in eval mode
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()) or "default")
+def test_layer_matches_torch(torch, rng, mode, config):
+    config = dict(config)
+    unbatched, with_hx, eval_mode = config.pop("unbatched", False), config.pop("hx", False), config.pop("eval", False)
+    T, N, I, H = (int(v) for v in rng.integers(2, 6, size=4))
+    dmod = make(nn, mode, I, H, **config)
+    tmod = torch_twin(torch, dmod, make(torch.nn, mode, I, H, **config))
+    if eval_mode:
+        dmod.eval()
+        tmod.eval()
+    D = 2 if config.get("bidirectional") else 1
+    L = config.get("num_layers", 1)
+    if unbatched:
+        x_shape, h_shape = (T, I), (D * L, H)
+    else:
+        x_shape = (N, T, I) if config.get("batch_first") else (T, N, I)
+        h_shape = (D * L, N, H)
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    states = None
+    if with_hx:
+        states = [rng.standard_normal(h_shape).astype(np.float32) for _ in range(2 if mode == "LSTM" else 1)]
+    out = dmod(deepcore.tensor(x))
+    out_shape = x_shape[:-1] + (D * H,)
+    assert tuple(out[0].shape) == out_shape
+    assert all(tuple(s.shape) == h_shape for s in flat(out[1]))
+    compare_with_torch(torch, rng, dmod, tmod, x, states, mode == "LSTM", f"{mode} {config}")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_cell_matches_torch(torch, rng, mode):
+    I, H, N = 4, 5, 3
+    lstm = mode == "LSTM"
+    for bias in (True, False):
+        dcell = make_cell(nn, mode, I, H, bias=bias)
+        tcell = torch_twin(torch, dcell, make_cell(torch.nn, mode, I, H, bias=bias))
+        for x_shape, h_shape in (((N, I), (N, H)), ((I,), (H,))):
+            for with_hx in (False, True):
+                x = rng.standard_normal(x_shape).astype(np.float32)
+                states = [rng.standard_normal(h_shape).astype(np.float32) for _ in range(2 if lstm else 1)]
+                out = flat(dcell(deepcore.tensor(x)))
+                assert [tuple(o.shape) for o in out] == [h_shape] * (2 if lstm else 1)
+                for p in list(dcell.parameters()) + list(tcell.parameters()):
+                    p.grad = None
+                compare_with_torch(torch, rng, dcell, tcell, x, states if with_hx else None, lstm,
+                                   f"{mode} cell bias={bias} x{x_shape} hx={with_hx}")
+
+
+def test_parameter_names_shapes_and_repr_match_torch(torch):
+    for mode in MODES:
+        for kw in (dict(), dict(num_layers=3, bidirectional=True, bias=False, batch_first=True, dropout=0.25)):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                d, t = make(nn, mode, 3, 7, **kw), make(torch.nn, mode, 3, 7, **kw)
+            assert [(n, tuple(p.shape)) for n, p in d.named_parameters()] == \
+                   [(n, tuple(p.shape)) for n, p in t.named_parameters()]
+            assert repr(d) == repr(t)
+        for kw in (dict(), dict(bias=False)):
+            d, t = make_cell(nn, mode, 3, 7, **kw), make_cell(torch.nn, mode, 3, 7, **kw)
+            assert [(n, tuple(p.shape)) for n, p in d.named_parameters()] == \
+                   [(n, tuple(p.shape)) for n, p in t.named_parameters()]
+            assert repr(d) == repr(t)
+    assert repr(nn.Embedding(10, 3, padding_idx=-1)) == repr(torch.nn.Embedding(10, 3, padding_idx=-1))
+
+
+def test_repr_and_shapes_without_torch():
+    assert repr(nn.LSTM(10, 20, num_layers=2, batch_first=True)) == "LSTM(10, 20, num_layers=2, batch_first=True)"
+    assert repr(nn.GRU(4, 8, bidirectional=True, bias=False)) == "GRU(4, 8, bias=False, bidirectional=True)"
+    assert repr(nn.RNN(4, 8, nonlinearity="relu")) == "RNN(4, 8)"  # as PyTorch: the nonlinearity is not shown
+    assert repr(nn.RNNCell(4, 8, nonlinearity="relu")) == "RNNCell(4, 8, nonlinearity=relu)"
+    assert repr(nn.LSTMCell(4, 8, bias=False)) == "LSTMCell(4, 8, bias=False)"
+    assert repr(nn.Embedding(10, 3, padding_idx=2)) == "Embedding(10, 3, padding_idx=2)"
+    m = nn.GRU(3, 4, num_layers=2, bidirectional=True)
+    assert tuple(m.weight_ih_l0.shape) == (12, 3) and tuple(m.weight_hh_l1_reverse.shape) == (12, 4)
+    assert tuple(m.weight_ih_l1.shape) == (12, 8) and tuple(m.bias_hh_l1_reverse.shape) == (12,)
+    assert len(m.all_weights) == 4 and m.all_weights[3][0] is m.weight_ih_l1_reverse
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_initialisation_is_uniform_within_one_over_sqrt_hidden(mode):
+    H = 16
+    m = make(nn, mode, 9, H, num_layers=2)
+    bound = 1 / math.sqrt(H)
+    values = np.concatenate([p.detach().numpy().ravel() for p in m.parameters()])
+    assert np.abs(values).max() <= bound
+    assert np.abs(values).max() > 0.95 * bound and abs(values.mean()) < 0.02  # spread over the whole range
+    cell = make_cell(nn, mode, 9, H)
+    values = np.concatenate([p.detach().numpy().ravel() for p in cell.parameters()])
+    assert np.abs(values).max() <= bound and np.abs(values).max() > 0.9 * bound
+
+
+def test_input_projection_is_one_gemm_per_layer_and_direction(monkeypatch):
+    calls = []
+    linear = F.linear
+
+    def counting(x, w, b=None):
+        calls.append((tuple(x.shape), tuple(w.shape)))
+        return linear(x, w, b)
+
+    monkeypatch.setattr(F, "linear", counting)
+    T, N = 7, 3
+    nn.LSTM(4, 5, num_layers=2, bidirectional=True)(deepcore.randn(T, N, 4))
+    projections = [c for c in calls if c[0] == (T, N, c[1][1])]
+    assert len(projections) == 4  # layers x directions, each on the whole sequence
+    assert len(calls) == 4 * (1 + T)  # plus one hidden-state product per step
+
+
+# ---- dropout between layers --------------------------------------------------------------
+
+def test_dropout_between_layers_only_in_training(rng):
+    x = deepcore.tensor(rng.standard_normal((5, 2, 3)).astype(np.float32))
+    m = nn.LSTM(3, 4, num_layers=2, dropout=0.5)
+    deepcore.manual_seed(1)
+    train1 = m(x)[0].detach().numpy()
+    deepcore.manual_seed(1)
+    train2 = m(x)[0].detach().numpy()
+    np.testing.assert_array_equal(train1, train2)  # reproducible with the seed
+    m.eval()
+    evaluated = m(x)[0].detach().numpy()
+    assert np.abs(train1 - evaluated).max() > 1e-3  # the first layer's output was dropped out
+    with pytest.warns(UserWarning, match="num_layers greater than 1"):
+        single = nn.GRU(3, 4, dropout=0.5)
+    out_train = single(x)[0].detach().numpy()
+    single.eval()
+    np.testing.assert_array_equal(out_train, single(x)[0].detach().numpy())  # never after the last layer
+
+
+# ---- finite differences -------------------------------------------------------------------
+
+@pytest.mark.parametrize("mode", MODES)
+def test_layer_gradcheck(rng, mode):
+    m = make(nn, mode, 2, 2, num_layers=2, bidirectional=True).double()
+    x = deepcore.tensor(rng.standard_normal((3, 2, 2)), requires_grad=True)
+    states = [deepcore.tensor(rng.standard_normal((4, 2, 2)), requires_grad=True)
+              for _ in range(2 if mode == "LSTM" else 1)]
+
+    def fn(x, *args):
+        hx = tuple(args[:2]) if mode == "LSTM" else args[0]
+        return tuple(flat(m(x, hx)))
+
+    assert gradcheck(fn, [x] + states + list(m.parameters()))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_cell_gradcheck(rng, mode):
+    cell = make_cell(nn, mode, 3, 2).double()
+    x = deepcore.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    states = [deepcore.tensor(rng.standard_normal((2, 2)), requires_grad=True)
+              for _ in range(2 if mode == "LSTM" else 1)]
+
+    def fn(x, *args):
+        hx = tuple(args[:2]) if mode == "LSTM" else args[0]
+        return tuple(flat(cell(x, hx)))
+
+    assert gradcheck(fn, [x] + states + list(cell.parameters()))
+
+
+# ---- errors -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("mode", MODES)
+def test_layer_errors(mode):
+    m = make(nn, mode, 3, 4, num_layers=2)
+    hx = lambda *shape: (deepcore.zeros(*shape), deepcore.zeros(*shape)) if mode == "LSTM" else deepcore.zeros(*shape)
+    with pytest.raises(ValueError, match=r"input of shape \(5, 2, 6\) has 6 features, expected input_size=3"):
+        m(deepcore.randn(5, 2, 6))
+    with pytest.raises(ValueError, match=r"Expected input to be 2D or 3D, got 4D"):
+        m(deepcore.randn(5, 2, 3, 1))
+    with pytest.raises(ValueError, match=r"Expected (hx|h_0) of shape \(2, 2, 4\), got \(1, 2, 4\)"):
+        m(deepcore.randn(5, 2, 3), hx(1, 2, 4))
+    with pytest.raises(ValueError, match=r"Expected (hx|h_0) of shape \(2, 4\), got \(2, 1, 4\)"):
+        m(deepcore.randn(5, 3), hx(2, 1, 4))  # unbatched input, batched hx
+    with pytest.raises(ValueError, match=r"float64 .* float32"):
+        m(deepcore.randn(5, 2, 3, dtype=deepcore.float64))
+    if mode == "LSTM":
+        with pytest.raises(TypeError, match=r"tuple \(h_0, c_0\)"):
+            m(deepcore.randn(5, 2, 3), deepcore.zeros(2, 2, 4))
+        with pytest.raises(ValueError, match=r"Expected c_0 of shape \(2, 2, 4\), got \(2, 2, 5\)"):
+            m(deepcore.randn(5, 2, 3), (deepcore.zeros(2, 2, 4), deepcore.zeros(2, 2, 5)))
+
+
+def test_constructor_errors():
+    with pytest.raises(ValueError, match="proj_size=3 is not supported"):
+        nn.LSTM(3, 4, proj_size=3)
+    with pytest.raises(ValueError, match="Unknown nonlinearity 'sigmoid'"):
+        nn.RNN(3, 4, nonlinearity="sigmoid")
+    with pytest.raises(ValueError, match="Unknown nonlinearity"):
+        nn.RNNCell(3, 4, nonlinearity="gelu")
+    with pytest.raises(ValueError, match=r"dropout should be a number in range \[0, 1\]"):
+        nn.GRU(3, 4, num_layers=2, dropout=1.5)
+    for kw in (dict(hidden_size=0), dict(hidden_size=4, num_layers=0)):
+        with pytest.raises(ValueError, match="must be greater than zero"):
+            nn.GRU(3, **kw)
+    with pytest.raises(TypeError, match="hidden_size should be of type int"):
+        nn.LSTM(3, 4.0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_cell_errors(mode):
+    cell = make_cell(nn, mode, 3, 4)
+    state = (lambda *s: (deepcore.zeros(*s), deepcore.zeros(*s))) if mode == "LSTM" else deepcore.zeros
+    with pytest.raises(ValueError, match=r"input of shape \(2, 5\) has 5 features, expected input_size=3"):
+        cell(deepcore.randn(2, 5))
+    with pytest.raises(ValueError, match=r"Expected input to be 1D or 2D, got 3D"):
+        cell(deepcore.randn(1, 2, 3))
+    with pytest.raises(ValueError, match=r"Expected (hx|h_0) of shape \(2, 4\), got \(3, 4\)"):
+        cell(deepcore.randn(2, 3), state(3, 4))
+    with pytest.raises(ValueError, match=r"Expected (hx|h_0) of shape \(4,\), got \(1, 4\)"):
+        cell(deepcore.randn(3), state(1, 4))
+
+
+# ---- Embedding -------------------------------------------------------------------------
+
+def test_embedding_matches_numpy_gather_and_accumulates_repeats(rng):
+    table = rng.standard_normal((7, 5))
+    idx = rng.integers(0, 7, size=(2, 3, 4))  # 24 draws from 7 rows: repeats are certain
+    w = deepcore.tensor(table, requires_grad=True)
+    out = F.embedding(deepcore.tensor(idx), w)
+    assert out.dtype is deepcore.float64 and tuple(out.shape) == (2, 3, 4, 5)
+    np.testing.assert_array_equal(out.detach().numpy(), table[idx])
+    g = rng.standard_normal((2, 3, 4, 5))
+    (out * deepcore.tensor(g)).sum().backward()
+    expected = np.zeros_like(table)
+    np.add.at(expected, idx.ravel(), g.reshape(-1, 5))
+    assert_close(w.grad.numpy(), expected, 1e-12, 1e-12, "embedding gradient")
+    # 0-d and empty indices
+    assert tuple(F.embedding(deepcore.tensor(3), w).shape) == (5,)
+    np.testing.assert_array_equal(F.embedding(deepcore.tensor(3), w).detach().numpy(), table[3])
+    assert tuple(F.embedding(deepcore.tensor(np.zeros((2, 0), dtype=np.int64)), w).shape) == (2, 0, 5)
+
+
+def test_embedding_gradcheck(rng):
+    w = deepcore.tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    idx = deepcore.tensor([[0, 2, 2], [3, 0, 2]])
+    assert gradcheck(lambda w: F.embedding(idx, w), [w])
+
+
+def test_embedding_padding_idx_gets_no_gradient(rng):
+    table = rng.standard_normal((6, 3))
+    idx = np.array([[1, 4, 4], [0, 4, 1]])
+    for pad in (4, -2):
+        w = deepcore.tensor(table, requires_grad=True)
+        out = F.embedding(deepcore.tensor(idx), w, padding_idx=pad)
+        np.testing.assert_array_equal(out.detach().numpy(), table[idx])  # the row's value is still returned
+        out.sum().backward()
+        expected = np.zeros_like(table)
+        np.add.at(expected, idx.ravel(), 1.0)
+        expected[4] = 0.0
+        np.testing.assert_array_equal(w.grad.numpy(), expected)
+
+
+def test_embedding_module(rng, torch):
+    e = nn.Embedding(2000, 8, padding_idx=3)
+    w = e.weight.detach().numpy()
+    assert abs(w.mean()) < 0.02 and abs(w.std() - 1) < 0.02  # N(0, 1)
+    assert not w[3].any()
+    assert e.weight.requires_grad
+    t = torch.nn.Embedding(2000, 8, padding_idx=3)
+    with torch.no_grad():
+        t.weight.copy_(torch.from_numpy(w))
+    idx = rng.integers(0, 2000, size=(4, 6))
+    idx[0, :3] = 3
+    idx[1, 2] = idx[2, 5] = 17
+    out, tout = e(deepcore.tensor(idx)), t(torch.from_numpy(idx))
+    assert_close(out.detach().numpy(), tout.detach().numpy(), 0, 0, "Embedding vs torch")
+    g = rng.standard_normal(tuple(tout.shape)).astype(np.float32)
+    (out * deepcore.tensor(g)).sum().backward()
+    (tout * torch.from_numpy(g)).sum().backward()
+    assert_close(e.weight.grad.numpy(), t.weight.grad.numpy(), 1e-6, 1e-6, "Embedding gradient vs torch")
+    pre = nn.Embedding.from_pretrained(deepcore.tensor(w[:10]))
+    assert not pre.weight.requires_grad and pre.num_embeddings == 10
+    np.testing.assert_array_equal(pre(deepcore.tensor([9])).numpy(), w[9:10])
+
+
+def test_embedding_errors():
+    w = deepcore.randn(7, 3)
+    with pytest.raises(IndexError, match=r"index 7 is out of range for a table of 7 embeddings"):
+        F.embedding(deepcore.tensor([[1, 7], [0, 2]]), w)
+    with pytest.raises(IndexError, match=r"index -1 is out of range for a table of 7"):
+        nn.Embedding(7, 3)(deepcore.tensor([-1, 2]))
+    with pytest.raises(TypeError, match=r"expected int64 indices, got a float32"):
+        F.embedding(deepcore.tensor([1.0, 2.0]), w)
+    with pytest.raises(TypeError, match="int64 indices"):
+        F.embedding(deepcore.tensor([True]), w)
+    with pytest.raises(ValueError, match="max_norm=1.0 is not supported"):
+        nn.Embedding(7, 3, max_norm=1.0)
+    with pytest.raises(ValueError, match="max_norm=1.0 is not supported"):
+        F.embedding(deepcore.tensor([1]), w, max_norm=1.0)
+    with pytest.raises(ValueError, match="padding_idx=7 must be an int within num_embeddings"):
+        nn.Embedding(7, 3, padding_idx=7)
+    with pytest.raises(ValueError, match="weight must be 2-D"):
+        F.embedding(deepcore.tensor([1]), deepcore.randn(7))
+
+
+# ---- learning -------------------------------------------------------------------------
+
+class SumSign(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(1, 12, batch_first=True)
+        self.head = nn.Linear(12, 1)
+
+    def forward(self, x):
+        _, (h, _) = self.lstm(x)
+        return self.head(h[0])
+
+
+def test_lstm_learns_the_sign_of_a_sum(rng):
+    def data(n):
+        x = rng.standard_normal((n, 6, 1)).astype(np.float32)
+        return deepcore.tensor(x), deepcore.tensor((x.sum(axis=(1, 2)) > 0).astype(np.float32)[:, None])
+
+    x, y = data(256)
+    model = SumSign()
+    opt = deepcore.optim.Adam(model.parameters(), lr=0.02)
+    loss_fn = nn.BCEWithLogitsLoss()
+    first = None
+    for _ in range(150):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        first = loss.item() if first is None else first
+    xt, yt = data(512)
+    with deepcore.no_grad():
+        accuracy = float(((model(xt).numpy() > 0) == (yt.numpy() > 0.5)).mean())
+    assert loss.item() < 0.1 < first, (first, loss.item())
+    assert accuracy >= 0.9, accuracy
