@@ -1,8 +1,10 @@
 """One training epoch of the lecture's Keras models (MLP: RMSprop, CNN:
 Adadelta; batch 128, real MNIST) written with deepcore.nn and with torch.nn:
-the same layers, optimizer settings and data, the same thread count.
+the same layers, optimizer settings and data, the same thread count. `lstm`:
+the classic recurrent MNIST model (each image read as 28 steps of 28 pixels by
+an LSTM(128), then Linear(128, 10); RMSprop), for the lecture's RNN part.
 
-    python bench/lecture_models.py [--model mlp|cnn|both] [--threads 2] [--steps N]
+    python bench/lecture_models.py [--model mlp|cnn|lstm|both|all] [--threads 2] [--steps N]
 
 Prints seconds per epoch (or per --steps steps) for each library and the ratio.
 """
@@ -17,9 +19,26 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import cpu_name  # noqa: E402
 
 
+class RowLSTM:
+    """(N, 1, 28, 28) images -> LSTM over the 28 rows -> Linear on the last hidden state."""
+
+    def __init__(self, nn):
+        self.lstm, self.fc = nn.LSTM(28, 128, batch_first=True), nn.Linear(128, 10)
+
+    def __call__(self, x):
+        out, _ = self.lstm(x.reshape(x.shape[0], 28, 28))
+        return self.fc(out[:, -1])
+
+    def parameters(self):
+        return list(self.lstm.parameters()) + list(self.fc.parameters())
+
+
 def build(lib, kind):
     nn = lib.nn
-    if kind == "mlp":
+    if kind == "lstm":
+        model = RowLSTM(nn)
+        opt = lib.optim.RMSprop(model.parameters(), lr=0.001, alpha=0.9, eps=1e-7)
+    elif kind == "mlp":
         model = nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Dropout(0.2), nn.Linear(512, 512),
                               nn.ReLU(), nn.Dropout(0.2), nn.Linear(512, 10))
         opt = lib.optim.RMSprop(model.parameters(), lr=0.001, alpha=0.9, eps=1e-7)
@@ -50,7 +69,7 @@ def epoch(lib, kind, x, y, steps, batch=128):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", choices=["mlp", "cnn", "both"], default="both")
+    p.add_argument("--model", choices=["mlp", "cnn", "lstm", "both", "all"], default="both")
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--steps", type=int, default=0, help="steps to time (default: one epoch)")
     args = p.parse_args()
@@ -65,7 +84,8 @@ def main():
     torch.set_num_threads(args.threads)
     print(f"CPU: {cpu_name()} | threads: {args.threads} | deepcore {deepcore.backends.cpu.capability} | "
           f"torch {torch.__version__}")
-    for kind in (["mlp", "cnn"] if args.model == "both" else [args.model]):
+    kinds = {"both": ["mlp", "cnn"], "all": ["mlp", "cnn", "lstm"]}.get(args.model, [args.model])
+    for kind in kinds:
         t_dc, n, l_dc = epoch(deepcore, kind, deepcore.from_numpy(x), deepcore.from_numpy(y), args.steps)
         t_th, _, l_th = epoch(torch, kind, torch.from_numpy(x), torch.from_numpy(y), args.steps)
         print(f"{kind}: {n} steps | deepcore {t_dc:.2f} s ({1e3 * t_dc / n:.1f} ms/step, last loss {l_dc:.3f}) | "
