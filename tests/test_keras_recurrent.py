@@ -7,7 +7,9 @@ import pytest
 import deepcore
 import deepcore.keras as keras
 from deepcore.autograd import gradcheck
-from deepcore.keras.layers import GRU, LSTM, Dense, Embedding, Input, SimpleRNN
+from deepcore.keras.layers import (GRU, LSTM, Bidirectional, Conv2D, Dense, Embedding, Flatten, Input, SimpleRNN,
+                                   TimeDistributed)
+from deepcore.keras.preprocessing.sequence import pad_sequences
 from deepcore.keras.models import Model, Sequential, load_model
 from deepcore.ops.recurrent import gru_cell, lstm_cell, rnn_cell
 from helpers import assert_close
@@ -207,3 +209,69 @@ def test_recurrent_errors_are_clear():
     layer(deepcore.zeros(1, 3, 2))
     with pytest.raises(ValueError, match=r"\(batch, timesteps, 2\)"):
         layer(deepcore.zeros(1, 3, 5))
+
+
+@pytest.mark.parametrize("name,merge_mode,return_sequences", [("LSTM", "concat", False), ("GRU", "sum", True),
+                                                              ("SimpleRNN", "ave", True), ("LSTM", "mul", True)])
+def test_bidirectional_runs_a_backward_copy_and_merges(name, merge_mode, return_sequences, rng):
+    units, x = 3, rng.standard_normal((2, 5, 4)).astype(np.float32)
+    layer = Bidirectional(getattr(keras.layers, name)(units, return_sequences=return_sequences),
+                          merge_mode=merge_mode)
+    inp = Input(shape=(5, 4))
+    model = Model(inp, layer(inp))
+    weights = random_weights(layer, rng)
+    layer.set_weights(weights)
+    half = len(weights) // 2
+    hs_f, h_f, _ = keras_reference(name, x, weights[:half], units)
+    hs_b, h_b, _ = keras_reference(name, x, weights[half:], units, go_backwards=True)
+    forward, backward = (hs_f, hs_b[:, ::-1]) if return_sequences else (h_f, h_b)  # back in input order
+    expected = {"concat": lambda: np.concatenate([forward, backward], -1), "sum": lambda: forward + backward,
+                "ave": lambda: (forward + backward) / 2, "mul": lambda: forward * backward}[merge_mode]()
+    assert_close(model.predict(x, verbose=0), expected, 1e-5, 1e-4, f"Bidirectional({name}, {merge_mode})")
+    assert model.output_shape == (None,) + ((5,) if return_sequences else ()) + (
+        2 * units if merge_mode == "concat" else units,)
+
+
+def test_bidirectional_and_time_distributed_train_save_and_load(tmp_path, rng):
+    deepcore.manual_seed(1)
+    model = Sequential([Bidirectional(LSTM(6, return_sequences=True), input_shape=(7, 3)),
+                        TimeDistributed(Dense(2)), Flatten(), Dense(1)])
+    assert [w.shape for w in model.layers[0].get_weights()] == [(3, 24), (6, 24), (24,)] * 2
+    model.compile(keras.optimizers.Adam(0.01), "mse")
+    x = rng.standard_normal((64, 7, 3)).astype(np.float32)
+    y = x.mean(axis=(1, 2))[:, None] * 3  # variance 9 / 21
+    history = model.fit(x, y, epochs=30, batch_size=16, verbose=0)
+    assert history.history["loss"][-1] < 0.3 * history.history["loss"][0]
+    path = str(tmp_path / "bi.safetensors")
+    model.save(path)
+    np.testing.assert_array_equal(load_model(path).predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_time_distributed_applies_one_layer_to_every_step(rng):
+    dense = Dense(4)
+    x = rng.standard_normal((2, 3, 5)).astype(np.float32)
+    out = TimeDistributed(dense)(x).detach().numpy()
+    kernel, bias = dense.get_weights()
+    assert_close(out, x @ kernel + bias, 1e-5, 1e-5, "TimeDistributed(Dense)")
+    frames = rng.standard_normal((2, 3, 6, 6, 1)).astype(np.float32)  # (batch, time, H, W, C)
+    conv = Conv2D(2, 3)
+    out = TimeDistributed(conv)(frames).detach().numpy()
+    assert out.shape == (2, 3, 4, 4, 2)
+    assert_close(out[1, 2], conv(frames[1, 2][None]).detach().numpy()[0], 1e-5, 1e-5, "one frame")
+    with pytest.raises(ValueError, match="at least 3"):
+        TimeDistributed(Dense(2))(np.zeros((2, 3), np.float32))
+    with pytest.raises(ValueError, match="recurrent"):
+        Bidirectional(Dense(3))
+    with pytest.raises(ValueError, match="merge_mode"):
+        Bidirectional(LSTM(3), merge_mode="max")
+
+
+def test_pad_sequences_as_keras():
+    seqs = [[1, 2, 3], [4], [5, 6, 7, 8, 9]]
+    np.testing.assert_array_equal(pad_sequences(seqs), [[0, 0, 1, 2, 3], [0, 0, 0, 0, 4], [5, 6, 7, 8, 9]])
+    np.testing.assert_array_equal(pad_sequences(seqs, maxlen=3, padding="post", truncating="post", value=-1),
+                                  [[1, 2, 3], [4, -1, -1], [5, 6, 7]])
+    np.testing.assert_array_equal(pad_sequences(seqs, maxlen=2), [[2, 3], [0, 4], [8, 9]])
+    assert pad_sequences(seqs).dtype == np.int32 and keras.utils.pad_sequences([[1]], maxlen=2).tolist() == [[0, 1]]
+    with pytest.raises(ValueError, match="'pre' or 'post'"):
+        pad_sequences(seqs, padding="middle")

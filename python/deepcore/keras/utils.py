@@ -237,3 +237,9 @@ class Progbar:
         else:
             sys.stdout.write(line + "\n")
         sys.stdout.flush()
+
+
+def pad_sequences(*args, **kwargs):
+    """keras.utils.pad_sequences (Keras 3's home of keras.preprocessing.sequence.pad_sequences)."""
+    from .preprocessing.sequence import pad_sequences as pad
+    return pad(*args, **kwargs)

@@ -13,9 +13,11 @@ from .merge import (  # noqa: F401
 )
 from .normalization import BatchNormalization  # noqa: F401
 from .recurrent import GRU, LSTM, SimpleRNN  # noqa: F401
+from .wrappers import Bidirectional, TimeDistributed  # noqa: F401
 
 _BUILTIN = {cls.__name__: cls for cls in (
     InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Permute, Lambda, Conv2D, MaxPooling2D,
     AveragePooling2D, UpSampling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, BatchNormalization, Add, Subtract,
     Multiply, Average, Maximum, Minimum, Concatenate, LeakyReLU, PReLU, ELU, ThresholdedReLU, ReLU, Softmax,
-    ZeroPadding2D, Cropping2D, Conv2DTranspose, Embedding, SimpleRNN, LSTM, GRU)}
+    ZeroPadding2D, Cropping2D, Conv2DTranspose, Embedding, SimpleRNN, LSTM, GRU,
+    Bidirectional, TimeDistributed)}
