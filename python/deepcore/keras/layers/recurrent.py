@@ -165,14 +165,24 @@ class SimpleRNN(_RNN):
         return [_cells.rnn_cell(gx, self._recurrent_product(states[0], state_mask), self.activation)]
 
 
-class LSTM(_RNN):
+class _GatedRNN(_RNN):
+    """What LSTM and GRU add: the gates' recurrent_activation."""
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", **kwargs):
+        super().__init__(units, activation=activation, **kwargs)
+        self.recurrent_activation = activations.get(recurrent_activation)
+
+    def get_config(self):
+        return dict(super().get_config(), recurrent_activation=activations.serialize(self.recurrent_activation))
+
+
+class LSTM(_GatedRNN):
     """Long short-term memory; gate blocks i, f, c, o; returns h (and with return_state, [out, h, c])."""
     _gates = 4
     _states = 2
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", unit_forget_bias=True, **kwargs):
-        super().__init__(units, activation=activation, **kwargs)
-        self.recurrent_activation = activations.get(recurrent_activation)
+    def __init__(self, units, unit_forget_bias=True, **kwargs):
+        super().__init__(units, **kwargs)
         self.unit_forget_bias = bool(unit_forget_bias)
 
     def _bias_initializer(self):
@@ -192,19 +202,17 @@ class LSTM(_RNN):
         return [h, c]
 
     def get_config(self):
-        return dict(super().get_config(), recurrent_activation=activations.serialize(self.recurrent_activation),
-                    unit_forget_bias=self.unit_forget_bias)
+        return dict(super().get_config(), unit_forget_bias=self.unit_forget_bias)
 
 
-class GRU(_RNN):
+class GRU(_GatedRNN):
     """Gated recurrent unit; gate blocks z, r, h. reset_after=True (tf.keras 2 and Keras 3's default,
     PyTorch's formula): hh = activation(x W_h + b_h + r * (h U_h + b'_h)), two bias rows;
     reset_after=False (Keras 2.0-2.3's default): hh = activation(x W_h + b_h + (r * h) U_h)."""
     _gates = 3
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", reset_after=True, **kwargs):
-        super().__init__(units, activation=activation, **kwargs)
-        self.recurrent_activation = activations.get(recurrent_activation)
+    def __init__(self, units, reset_after=True, **kwargs):
+        super().__init__(units, **kwargs)
         self.reset_after = bool(reset_after)
 
     def _bias_shape(self):
@@ -230,5 +238,4 @@ class GRU(_RNN):
         return [hh + z * (h - hh)]
 
     def get_config(self):
-        return dict(super().get_config(), recurrent_activation=activations.serialize(self.recurrent_activation),
-                    reset_after=self.reset_after)
+        return dict(super().get_config(), reset_after=self.reset_after)
