@@ -5,6 +5,10 @@ from .convolutional import (  # noqa: F401
     AveragePooling2D, AvgPool2D, Conv2D, Conv2DTranspose, Convolution2D, Convolution2DTranspose, Cropping2D,
     Deconvolution2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPool2D, MaxPooling2D, UpSampling2D, ZeroPadding2D,
 )
+from .convolutional1d import (  # noqa: F401
+    AveragePooling1D, AvgPool1D, Conv1D, Convolution1D, GaussianNoise, GlobalAveragePooling1D, GlobalAvgPool1D,
+    GlobalMaxPool1D, GlobalMaxPooling1D, MaxPool1D, MaxPooling1D, RepeatVector, UpSampling1D,
+)
 from .core import Activation, Dense, Dropout, Flatten, Lambda, Permute, Reshape  # noqa: F401
 from .embeddings import Embedding  # noqa: F401
 from .merge import (  # noqa: F401
@@ -20,4 +24,5 @@ _BUILTIN = {cls.__name__: cls for cls in (
     AveragePooling2D, UpSampling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, BatchNormalization, Add, Subtract,
     Multiply, Average, Maximum, Minimum, Concatenate, LeakyReLU, PReLU, ELU, ThresholdedReLU, ReLU, Softmax,
     ZeroPadding2D, Cropping2D, Conv2DTranspose, Embedding, SimpleRNN, LSTM, GRU,
-    Bidirectional, TimeDistributed)}
+    Bidirectional, TimeDistributed, Conv1D, MaxPooling1D, AveragePooling1D, UpSampling1D, GlobalMaxPooling1D,
+    GlobalAveragePooling1D, RepeatVector, GaussianNoise)}

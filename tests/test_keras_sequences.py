@@ -1,14 +1,16 @@
-"""deepcore.keras recurrent layers and Embedding: Keras' equations in float64 NumPy, gradients
-against PyTorch's LSTM/GRU with the same weights, finite differences on the shared cells, Keras
-parameter counts and initializers, save/load, training, and the errors."""
+"""deepcore.keras layers for sequences: recurrent layers, Embedding, Bidirectional/TimeDistributed,
+the 1-D convolution and poolings, RepeatVector, GaussianNoise. Keras' equations in float64 NumPy,
+gradients against PyTorch's LSTM/GRU/conv1d with the same weights, finite differences on the shared
+cells, Keras parameter counts and initializers, save/load, training, and the errors."""
 import numpy as np
 import pytest
 
 import deepcore
 import deepcore.keras as keras
 from deepcore.autograd import gradcheck
-from deepcore.keras.layers import (GRU, LSTM, Bidirectional, Conv2D, Dense, Embedding, Flatten, Input, SimpleRNN,
-                                   TimeDistributed)
+from deepcore.keras.layers import (GRU, LSTM, AveragePooling1D, Bidirectional, Conv1D, Conv2D, Dense, Embedding,
+                                   Flatten, GaussianNoise, GlobalAveragePooling1D, GlobalMaxPooling1D, Input,
+                                   MaxPooling1D, RepeatVector, SimpleRNN, TimeDistributed, UpSampling1D)
 from deepcore.keras.preprocessing.sequence import pad_sequences
 from deepcore.keras.models import Model, Sequential, load_model
 from deepcore.ops.recurrent import gru_cell, lstm_cell, rnn_cell
@@ -275,3 +277,114 @@ def test_pad_sequences_as_keras():
     assert pad_sequences(seqs).dtype == np.int32 and keras.utils.pad_sequences([[1]], maxlen=2).tolist() == [[0, 1]]
     with pytest.raises(ValueError, match="'pre' or 'post'"):
         pad_sequences(seqs, padding="middle")
+
+
+def conv1d_reference(x, kernel, bias, stride, padding, dilation):
+    """Keras' Conv1D in float64: TensorFlow's 'same' (the odd padding at the end), 'causal' (all before)."""
+    steps, (k, _, filters) = x.shape[1], kernel.shape
+    window = (k - 1) * dilation + 1
+    if padding == "same":
+        out_len = -(-steps // stride)
+        total = max((out_len - 1) * stride + window - steps, 0)
+        before, after = total // 2, total - total // 2
+    elif padding == "causal":
+        before, after = window - 1, 0
+    else:
+        before = after = 0
+    xp = np.pad(x.astype(np.float64), ((0, 0), (before, after), (0, 0)))
+    out_len = (xp.shape[1] - window) // stride + 1
+    out = np.zeros((x.shape[0], out_len, filters))
+    for t in range(out_len):
+        for j in range(k):
+            out[:, t] += xp[:, t * stride + j * dilation] @ kernel[j]
+    return out + bias
+
+
+@pytest.mark.parametrize("kernel_size,stride,padding,dilation", [(3, 1, "valid", 1), (4, 2, "same", 1),
+                                                                 (3, 1, "causal", 2), (2, 3, "valid", 1),
+                                                                 (5, 1, "same", 2)])
+def test_conv1d_follows_keras(kernel_size, stride, padding, dilation, rng):
+    x = rng.standard_normal((2, 11, 3)).astype(np.float32)
+    layer = Conv1D(4, kernel_size, strides=stride, padding=padding, dilation_rate=dilation)
+    out = layer(x)
+    kernel, bias = layer.get_weights()
+    assert kernel.shape == (kernel_size, 3, 4)
+    assert_close(out.detach().numpy(), conv1d_reference(x, kernel, bias, stride, padding, dilation), 1e-5, 1e-4,
+                 f"Conv1D({kernel_size}, {stride}, {padding}, {dilation})")
+    assert layer.compute_output_shape((None, 11, 3)) == (None, out.shape[1], 4)
+
+
+def test_conv1d_gradients_match_pytorch(rng, torch):
+    x = rng.standard_normal((2, 9, 3)).astype(np.float32)
+    layer = Conv1D(4, 3, dilation_rate=2)
+    xd = deepcore.tensor(x, requires_grad=True)
+    out = layer(xd)
+    g = rng.standard_normal(out.shape).astype(np.float32)
+    (out * deepcore.tensor(g)).sum().backward()
+    kernel, bias = (torch.tensor(w, requires_grad=True) for w in layer.get_weights())
+    xt = torch.tensor(x, requires_grad=True)
+    ref = torch.nn.functional.conv1d(xt.transpose(1, 2), kernel.permute(2, 1, 0), bias, dilation=2).transpose(1, 2)
+    (ref * torch.tensor(g)).sum().backward()
+    assert_close(xd.grad.numpy(), xt.grad.numpy(), 1e-5, 1e-4, "Conv1D input gradient")
+    kernel_grad = layer.kernel.grad.permute(2, 3, 1, 0).reshape(3, 3, 4)  # internal (F, C, 1, k) -> Keras'
+    assert_close(kernel_grad.numpy(), kernel.grad.numpy(), 1e-5, 1e-4, "Conv1D kernel gradient")
+    assert_close(layer.bias.grad.numpy(), bias.grad.numpy(), 1e-5, 1e-4, "Conv1D bias gradient")
+
+
+def test_poolings_upsampling_and_repeat_follow_keras(rng):
+    x = rng.standard_normal((2, 7, 3)).astype(np.float32)
+    windows = np.stack([x[:, 2 * t:2 * t + 2] for t in range(3)], 1)  # pool 2, valid: 3 windows
+    assert_close(MaxPooling1D()(x).numpy(), windows.max(2), 0, 0, "MaxPooling1D")
+    assert_close(AveragePooling1D()(x).numpy(), windows.mean(2), 1e-6, 1e-6, "AveragePooling1D")
+    # 'same', pool 2 over 7 steps: 4 windows, the last one holds only the real step 6
+    same = AveragePooling1D(padding="same")(x).numpy()
+    assert same.shape == (2, 4, 3)
+    assert_close(same[:, 3], x[:, 6], 1e-6, 1e-6, "AveragePooling1D 'same' averages real steps only")
+    assert_close(MaxPooling1D(padding="same")(x).numpy()[:, 3], x[:, 6], 0, 0, "MaxPooling1D 'same'")
+    assert_close(UpSampling1D(3)(x).numpy(), np.repeat(x, 3, axis=1), 0, 0, "UpSampling1D")
+    assert_close(GlobalMaxPooling1D()(x).numpy(), x.max(1), 0, 0, "GlobalMaxPooling1D")
+    assert_close(GlobalAveragePooling1D()(x).numpy(), x.mean(1), 1e-6, 1e-6, "GlobalAveragePooling1D")
+    v = deepcore.tensor(rng.standard_normal((2, 5)).astype(np.float32), requires_grad=True)
+    r = RepeatVector(4)(v)
+    assert_close(r.detach().numpy(), np.repeat(v.detach().numpy()[:, None], 4, axis=1), 0, 0, "RepeatVector")
+    r.sum().backward()
+    assert_close(v.grad.numpy(), np.full((2, 5), 4.0), 0, 0, "RepeatVector gradient sums the copies")
+    with pytest.raises(ValueError, match="3-D"):
+        MaxPooling1D()(np.zeros((2, 3), np.float32))
+    with pytest.raises(ValueError, match="2-D"):
+        RepeatVector(2)(np.zeros((2, 3, 4), np.float32))
+
+
+def test_gaussian_noise_only_while_training():
+    layer = GaussianNoise(0.5)
+    x = deepcore.zeros(200, 500)
+    assert layer(x) is x
+    noisy = layer(x, training=True).numpy()
+    assert abs(noisy.std() - 0.5) < 0.01 and abs(noisy.mean()) < 0.01
+    with pytest.raises(ValueError, match="stddev"):
+        GaussianNoise(-1)
+
+
+def test_text_cnn_and_sequence_autoencoder_train(tmp_path, rng):
+    """Keras' text-CNN shape (Embedding, Conv1D, GlobalMaxPooling1D) learns whether token 1 occurs;
+    an LSTM auto-encoder (encoder, RepeatVector, decoder LSTM, TimeDistributed Dense) lowers its loss."""
+    deepcore.manual_seed(2)
+    x = rng.integers(2, 6, (600, 10))
+    has = rng.random(600) < 0.5
+    x[has, rng.integers(0, 10, has.sum())] = 1
+    y = has.astype(np.float32)[:, None]
+    model = Sequential([Embedding(6, 8, input_length=10), Conv1D(16, 3, activation="relu", padding="same"),
+                        GlobalMaxPooling1D(), Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    model.fit(x[:500], y[:500], batch_size=32, epochs=10, verbose=0)
+    assert model.evaluate(x[500:], y[500:], verbose=0)[1] > 0.9
+    path = str(tmp_path / "textcnn.safetensors")
+    model.save(path)
+    np.testing.assert_array_equal(load_model(path).predict(x[500:], verbose=0), model.predict(x[500:], verbose=0))
+
+    seqs = np.cumsum(rng.standard_normal((128, 6, 2)).astype(np.float32) * 0.3, axis=1)
+    auto = Sequential([LSTM(16, input_shape=(6, 2)), RepeatVector(6), LSTM(16, return_sequences=True),
+                       TimeDistributed(Dense(2))])
+    auto.compile(keras.optimizers.Adam(0.01), "mse")
+    history = auto.fit(seqs, seqs, epochs=15, batch_size=32, verbose=0).history["loss"]
+    assert history[-1] < 0.5 * history[0]
