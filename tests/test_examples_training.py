@@ -100,3 +100,28 @@ def test_char_rnn_example_beats_character_frequencies():
     assert float(m.group(1)) < float(m.group(2)) - 0.3, out[-800:]
     with open(os.path.join(FIGURES, "keras_char_rnn.txt")) as f:
         assert f.read().count("--- temperature") == 3
+
+
+def test_rbm_example_finds_the_two_kinds_of_film():
+    # Edwin Chen's six viewers: 3 like SF/fantasy, 3 Oscar winners (LOTR 3 is both); each hidden unit,
+    # switched on alone, must bring back one group (seeds 0-4 all do at 5000 epochs; 2000 suffice).
+    out = run("rbm_movies.py", "--epochs", "2000", "--seed", "0")
+    assert "wants to watch Harry Potter, Avatar, LOTR 3\n" in out, out[-1500:]
+    assert "wants to watch LOTR 3, Gladiator, Titanic\n" in out, out[-1500:]
+    assert re.search(r"George \(Gladiator, Titanic\): .* \(Oscar winners\)", out), out[-1500:]
+
+
+def test_q_learning_example_finds_the_shortest_safe_path():
+    out = run("q_learning.py", "--episodes", "1000", "--seed", "1")
+    m = re.search(r"max Q\(start\) = ([0-9.]+) \(optimum: gamma\^5 = ([0-9.]+)", out)
+    assert m and abs(float(m.group(1)) - float(m.group(2))) < 1e-3, out
+    assert "greedy success rate: 1.00" in out, out
+
+
+def test_dqn_example_learns_to_balance_the_pole():
+    # Random play lasts about 22 steps; 5000 steps of DQN (seed 0, built-in dynamics) give greedy
+    # episodes of about 215. A network that learned nothing stays far below 100.
+    out = run("dqn_cartpole.py", "--steps", "5000", "--test-episodes", "5", "--env", "builtin", "--seed", "0")
+    m = re.search(r"greedy test episodes: mean return ([0-9.]+)", out)
+    assert m, out[-2000:]
+    assert float(m.group(1)) > 100, out[-1500:]

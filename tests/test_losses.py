@@ -177,6 +177,51 @@ def test_mse_and_l1(reduction, rng):
              lambda a, b: reduce_ref(np.abs(a - b), reduction), shapes=[(3, 4), (3, 4)], rng=rng)
 
 
+def huber_ref(a, b, delta, reduction, scale=1.0):
+    d = np.abs(a - b)
+    return reduce_ref(np.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta)) * scale, reduction)
+
+
+def away_from_the_kink(rng, shape, delta):
+    """Differences at least 0.05 from +-delta, where finite differences would straddle the branch switch."""
+    d = rng.uniform(0.05, 2.5, shape) * rng.choice([-1, 1], shape)
+    d = np.where(np.abs(np.abs(d) - delta) < 0.05, d * 1.3, d)
+    b = rng.standard_normal(shape)
+    return [b + d, b]
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("delta", [1.0, 0.5, 2.0])
+def test_huber_and_smooth_l1(reduction, delta, rng):
+    arrays = away_from_the_kink(rng, (3, 4), delta)
+    check_op("huber_loss", lambda a, b: fn(a).huber_loss(a, b, reduction=reduction, delta=delta),
+             lambda a, b: huber_ref(a, b, delta, reduction), arrays=arrays, rng=rng)
+    check_op("smooth_l1_loss", lambda a, b: fn(a).smooth_l1_loss(a, b, reduction=reduction, beta=delta),
+             lambda a, b: huber_ref(a, b, delta, reduction, 1.0 / delta), arrays=arrays, rng=rng)
+
+
+def test_one_hot(rng):
+    labels = rng.integers(0, 5, (3, 4))
+    out = F.one_hot(deepcore.tensor(labels), 6)
+    assert out.dtype is deepcore.int64 and out.shape == (3, 4, 6)
+    np.testing.assert_array_equal(out.numpy(), np.eye(6, dtype=np.int64)[labels])
+    assert F.one_hot(deepcore.tensor([2, 0])).shape == (2, 3)  # num_classes from the largest index
+    with pytest.raises(ValueError, match="out of range"):
+        F.one_hot(deepcore.tensor([-1, 0]), 3)
+    with pytest.raises(TypeError, match="int64"):
+        F.one_hot(deepcore.tensor([1.0]), 3)
+
+
+def test_huber_modules_and_limits():
+    x, y = deepcore.tensor([0.0, 3.0]), deepcore.tensor([0.5, 0.0])
+    assert nn.HuberLoss(reduction="none")(x, y).tolist() == [0.125, 2.5]
+    assert nn.SmoothL1Loss(beta=0.0)(x, y).item() == pytest.approx(F.l1_loss(x, y).item())
+    with pytest.raises(ValueError, match="non-negative"):
+        F.huber_loss(x, y, delta=-1.0)
+    with pytest.raises(ValueError, match="differ"):
+        F.huber_loss(x, y[:1])
+
+
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_binary_cross_entropy(reduction, rng):
     p = rng.uniform(0.05, 0.95, (4, 3))

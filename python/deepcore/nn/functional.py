@@ -84,6 +84,25 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     return rows.reshape(tuple(input.shape) + (weight.shape[1],))
 
 
+def one_hot(tensor, num_classes=-1):
+    """int64 class indices (any shape) -> int64 (*shape, num_classes) with a 1 at each index
+    (num_classes=-1: the largest index + 1)."""
+    _check_tensor("one_hot", "tensor", tensor)
+    if tensor.dtype.name != "int64":
+        raise TypeError(f"one_hot: expected int64 class indices, got {tensor.dtype.name}")
+    if tensor.numel() == 0 and num_classes < 0:
+        raise ValueError("one_hot: cannot infer num_classes from an empty tensor; pass num_classes")
+    lo = int(tensor.min().item()) if tensor.numel() else 0
+    hi = int(tensor.max().item()) if tensor.numel() else -1
+    if num_classes < 0:
+        num_classes = hi + 1
+    if lo < 0 or hi >= num_classes:
+        raise ValueError(f"one_hot: class index {lo if lo < 0 else hi} is out of range for num_classes={num_classes}")
+    from ..tensor import arange
+    classes = arange(num_classes, dtype=tensor.dtype, device=tensor.device)
+    return (tensor.unsqueeze(-1) == classes).long()
+
+
 def _pair(v, name, op):
     if isinstance(v, numbers.Integral):
         return (int(v), int(v))
@@ -419,6 +438,33 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     input, target = _pointwise_inputs("l1_loss", input, target)
     weight = _elementwise_weight("l1_loss", weight, input)
     return _PointwiseLoss.apply("l1", input, target, weight, None, reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), d = input - target: squared near the
+    target, absolute far from it (DQN's TD-error loss). Composed of elementwise ops."""
+    return _robust_loss("huber_loss", input, target, reduction, delta, weight, scale=1.0)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """huber_loss divided by beta (PyTorch's SmoothL1Loss): 0.5 d^2 / beta where |d| < beta, else
+    |d| - 0.5 beta; beta = 0 is l1_loss."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if beta == 0:
+        return l1_loss(input, target, reduction=reduction)
+    return _robust_loss("smooth_l1_loss", input, target, reduction, beta, None, scale=1.0 / beta)
+
+
+def _robust_loss(op, input, target, reduction, delta, weight, scale):
+    _check_reduction(op, reduction)
+    if not delta >= 0:
+        raise ValueError(f"{op}: delta/beta must be non-negative, got {delta}")
+    input, target = _pointwise_inputs(op, input, target)
+    weight = _elementwise_weight(op, weight, input)
+    d = (input - target).abs()
+    inside = (d < delta).to(input.dtype)  # no gradient through the choice of branch
+    loss = (inside * (0.5 * d * d) + (1.0 - inside) * (delta * (d - 0.5 * delta))) * scale
+    return _reduce(loss if weight is None else loss * weight, reduction)
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
