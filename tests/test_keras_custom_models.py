@@ -696,3 +696,94 @@ def test_a_conv_decoder_with_transposed_convolutions_trains_saves_and_loads(tmp_
     np.testing.assert_array_equal(load_model(path).predict(x), model.predict(x))
     with pytest.raises(ValueError, match="smaller than the strides"):
         Conv2DTranspose(2, 3, strides=2, output_padding=2)
+
+
+# ---- Dot, LayerNormalization, 1-D padding, noise layers, LearningRateScheduler --------------------------
+
+def _dot_reference(x, y, ax, ay, normalize):
+    if normalize:
+        x = x / np.sqrt((x * x).sum(ax, keepdims=True))
+        y = y / np.sqrt((y * y).sum(ay, keepdims=True))
+    out = np.stack([np.tensordot(x[i], y[i], axes=(ax - 1, ay - 1)) for i in range(len(x))])
+    return out.reshape(len(x), -1) if out.ndim == 1 else out
+
+
+@pytest.mark.parametrize("shapes,axes,normalize", [([(4,), (4,)], 1, False), ([(5, 4), (6, 4)], 2, False),
+                                                   ([(5, 4), (5, 2)], 1, False), ([(5, 4), (6, 4)], 2, True),
+                                                   ([(4,), (6, 4)], (1, 2), False)], ids=str)
+def test_dot_is_keras_batch_dot(shapes, axes, normalize):
+    rng = np.random.default_rng(len(str(shapes)))
+    x, y = (rng.standard_normal((3,) + s).astype(np.float32) for s in shapes)
+    layer = keras.layers.Dot(axes=axes, normalize=normalize)
+    inputs = [keras.Input(shape=s) for s in shapes]
+    model = Model(inputs, layer(inputs))
+    ax, ay = (axes, axes) if isinstance(axes, int) else axes
+    expected = _dot_reference(x.astype(np.float64), y.astype(np.float64), ax, ay, normalize)
+    out = model.predict([x, y], verbose=0)
+    np.testing.assert_allclose(out, expected.reshape(out.shape), rtol=1e-5, atol=1e-5)
+    assert model.output_shape == (None,) + out.shape[1:]
+    with pytest.raises(ValueError, match="incompatib"):
+        keras.layers.Dot(axes=1)([keras.Input(shape=(3,)), keras.Input(shape=(4,))])
+
+
+@pytest.mark.parametrize("shape,axis", [((5, 4), -1), ((5, 4), [1, 2]), ((4, 5, 3), -1)], ids=str)
+def test_layer_normalization_matches_numpy_and_trains(shape, axis):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2,) + shape).astype(np.float32) * 3 + 1
+    layer = keras.layers.LayerNormalization(axis=axis)
+    out = layer(x)
+    gamma, beta = rng.standard_normal(layer.gamma.shape), rng.standard_normal(layer.beta.shape)
+    layer.set_weights([gamma, beta])
+    out = layer(deepcore.tensor(x)).detach().numpy()
+    axes = tuple(sorted({a % x.ndim for a in (axis if isinstance(axis, list) else [axis])}))
+    xd = x.astype(np.float64)
+    normed = (xd - xd.mean(axes, keepdims=True)) / np.sqrt(xd.var(axes, keepdims=True) + 1e-3)
+    bshape = tuple(x.shape[a] if a in axes else 1 for a in range(1, x.ndim))
+    np.testing.assert_allclose(out, normed * gamma.reshape(bshape) + beta.reshape(bshape), rtol=1e-4, atol=1e-5)
+    xt = deepcore.tensor(x, requires_grad=True)
+    layer(xt).sum().backward()  # gradient reaches the input and both weights
+    assert xt.grad is not None and layer.gamma.grad is not None and layer.beta.grad is not None
+
+
+def test_zero_padding_and_cropping_1d():
+    x = np.arange(24, dtype=np.float32).reshape(2, 4, 3)
+    np.testing.assert_array_equal(keras.layers.ZeroPadding1D((1, 2))(x).numpy(), np.pad(x, ((0, 0), (1, 2), (0, 0))))
+    np.testing.assert_array_equal(keras.layers.Cropping1D((1, 2))(x).numpy(), x[:, 1:2])
+    with pytest.raises(ValueError, match="leaves no steps"):
+        keras.layers.Cropping1D((2, 2))(x)
+
+
+def test_noise_layers_act_only_while_training():
+    x = deepcore.ones(64, 32, 16)
+    for layer in (keras.layers.GaussianDropout(0.3), keras.layers.SpatialDropout1D(0.5)):
+        assert layer(x) is x
+    noisy = keras.layers.GaussianDropout(0.2)(x, training=True).numpy()
+    assert abs(noisy.mean() - 1) < 0.01 and abs(noisy.std() - 0.5) < 0.01  # sqrt(0.2 / 0.8)
+    dropped = keras.layers.SpatialDropout1D(0.5)(x, training=True).numpy()
+    assert set(np.unique(dropped)) == {0.0, 2.0}
+    assert (dropped == dropped[:, :1, :]).all()  # whole channels of a sample go together
+    images = keras.layers.SpatialDropout2D(0.5)(deepcore.ones(8, 6, 6, 4), training=True).numpy()
+    assert (images == images[:, :1, :1, :]).all() and 0 < (images == 0).mean() < 1
+
+
+def test_activity_regularization_adds_its_penalty_to_the_loss():
+    model = keras.Sequential([keras.layers.Dense(3, use_bias=False, kernel_initializer="ones", input_shape=(2,)),
+                              keras.layers.ActivityRegularization(l1=0.5)])
+    model.compile("sgd", "mse")
+    x, y = np.ones((4, 2), np.float32), np.full((4, 3), 2.0, np.float32)
+    # outputs are all 2: mse 0; l1 penalty 0.5 * sum(|2|) over the batch's 12 outputs = 12, as Keras 2.0-2.3
+    # (tf.keras 2 and Keras 3 divide activity penalties by the batch size: 3)
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(12.0, rel=1e-6)
+
+
+def test_learning_rate_scheduler_sets_and_logs_the_rate():
+    model = keras.Sequential([keras.layers.Dense(1, input_shape=(3,))])
+    model.compile(keras.optimizers.SGD(lr=0.1), "mse")
+    x, y = np.ones((8, 3), np.float32), np.ones((8, 1), np.float32)
+    h = model.fit(x, y, epochs=3, verbose=0,
+                  callbacks=[keras.callbacks.LearningRateScheduler(lambda epoch: 0.1 * 0.5 ** epoch)])
+    assert h.history["lr"] == pytest.approx([0.1, 0.05, 0.025])
+    h = model.fit(x, y, epochs=2, verbose=0, callbacks=[keras.callbacks.LearningRateScheduler(lambda e, lr: lr / 10)])
+    assert h.history["lr"] == pytest.approx([0.0025, 0.00025])
+    with pytest.raises(TypeError, match="callable"):
+        keras.callbacks.LearningRateScheduler(0.1)

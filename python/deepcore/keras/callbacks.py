@@ -1,5 +1,5 @@
 """Keras 2 callbacks: ``Callback``, ``CallbackList``, ``History``, ``ProgbarLogger``,
-``EarlyStopping``, ``ModelCheckpoint``, ``CSVLogger``, ``LambdaCallback``,
+``EarlyStopping``, ``ModelCheckpoint``, ``CSVLogger``, ``LambdaCallback``, ``LearningRateScheduler``,
 ``TerminateOnNaN``, ``ReduceLROnPlateau`` and ``TensorBoard`` (real event files,
 written without TensorFlow).
 
@@ -691,6 +691,34 @@ class ReduceLROnPlateau(Callback):
                         print(f"\nEpoch {epoch + 1:05d}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
                     self.cooldown_counter = self.cooldown
                     self.wait = 0
+
+
+class LearningRateScheduler(Callback):
+    """Sets the learning rate at the start of every epoch to ``schedule(epoch)`` (or
+    ``schedule(epoch, lr)`` with the current rate, as Keras 2.2+ accepts); adds 'lr' to the
+    epoch logs."""
+
+    def __init__(self, schedule, verbose=0):
+        super().__init__()
+        if not callable(schedule):
+            raise TypeError(f"LearningRateScheduler: schedule must be callable, got {type(schedule).__name__}")
+        self.schedule, self.verbose = schedule, verbose
+
+    def on_epoch_begin(self, epoch, logs=None):
+        current = get_learning_rate(self.model.optimizer)
+        try:
+            lr = self.schedule(epoch, current)
+        except TypeError:  # the one-argument form of Keras 2.0/2.1
+            lr = self.schedule(epoch)
+        if not _is_number(_scalar(lr)):
+            raise ValueError(f"LearningRateScheduler: the schedule must return a number, got {lr!r}")
+        set_learning_rate(self.model.optimizer, float(_scalar(lr)))
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1:05d}: LearningRateScheduler setting learning rate to {float(_scalar(lr))}.")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["lr"] = get_learning_rate(self.model.optimizer)
 
 
 class TensorBoard(Callback):

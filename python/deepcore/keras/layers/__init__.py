@@ -6,17 +6,20 @@ from .convolutional import (  # noqa: F401
     Deconvolution2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPool2D, MaxPooling2D, UpSampling2D, ZeroPadding2D,
 )
 from .convolutional1d import (  # noqa: F401
-    AveragePooling1D, AvgPool1D, Conv1D, Convolution1D, GaussianNoise, GlobalAveragePooling1D, GlobalAvgPool1D,
-    GlobalMaxPool1D, GlobalMaxPooling1D, MaxPool1D, MaxPooling1D, RepeatVector, UpSampling1D,
+    AveragePooling1D, AvgPool1D, Conv1D, Convolution1D, Cropping1D, GlobalAveragePooling1D, GlobalAvgPool1D,
+    GlobalMaxPool1D, GlobalMaxPooling1D, MaxPool1D, MaxPooling1D, RepeatVector, UpSampling1D, ZeroPadding1D,
 )
 from .core import Activation, Dense, Dropout, Flatten, Lambda, Permute, Reshape  # noqa: F401
 from .embeddings import Embedding  # noqa: F401
 from .merge import (  # noqa: F401
-    Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add, average, concatenate, maximum, minimum,
-    multiply, subtract,
+    Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average, concatenate, dot, maximum,
+    minimum, multiply, subtract,
 )
-from .normalization import BatchNormalization  # noqa: F401
+from .normalization import BatchNormalization, LayerNormalization  # noqa: F401
 from .recurrent import GRU, LSTM, SimpleRNN  # noqa: F401
+from .regularization import (  # noqa: F401
+    ActivityRegularization, GaussianDropout, GaussianNoise, SpatialDropout1D, SpatialDropout2D,
+)
 from .wrappers import Bidirectional, TimeDistributed  # noqa: F401
 
 _BUILTIN = {cls.__name__: cls for cls in (
@@ -25,4 +28,5 @@ _BUILTIN = {cls.__name__: cls for cls in (
     Multiply, Average, Maximum, Minimum, Concatenate, LeakyReLU, PReLU, ELU, ThresholdedReLU, ReLU, Softmax,
     ZeroPadding2D, Cropping2D, Conv2DTranspose, Embedding, SimpleRNN, LSTM, GRU,
     Bidirectional, TimeDistributed, Conv1D, MaxPooling1D, AveragePooling1D, UpSampling1D, GlobalMaxPooling1D,
-    GlobalAveragePooling1D, RepeatVector, GaussianNoise)}
+    GlobalAveragePooling1D, RepeatVector, GaussianNoise, ZeroPadding1D, Cropping1D, Dot, LayerNormalization,
+    GaussianDropout, SpatialDropout1D, SpatialDropout2D, ActivityRegularization)}

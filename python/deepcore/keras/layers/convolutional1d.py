@@ -1,11 +1,11 @@
 """1-D layers on sequences (batch, steps, channels): Conv1D, MaxPooling1D, AveragePooling1D,
-UpSampling1D, GlobalMaxPooling1D, GlobalAveragePooling1D, and RepeatVector, GaussianNoise.
+UpSampling1D, GlobalMaxPooling1D, GlobalAveragePooling1D, ZeroPadding1D, Cropping1D, and RepeatVector.
 
 The convolution and poolings are their 2-D counterparts on an image one row high: (B, L, C) is
 viewed as (B, C, 1, L), the 2-D layer's code runs (TensorFlow's 'same' rule included), and the
 result is viewed back. Conv1D's kernel is Keras' (kernel_size, in, filters) in files and
 get_weights; 'causal' padding puts (kernel_size - 1) * dilation zeros before the sequence."""
-from ...tensor import randn, zeros
+from ...tensor import zeros
 from ...ops.shape import cat
 from .base import Layer
 from .convolutional import AveragePooling2D, Conv2D, MaxPooling2D, UpSampling2D, _out_len
@@ -192,25 +192,52 @@ class RepeatVector(Layer):
         return dict(super().get_config(), n=self.n)
 
 
-class GaussianNoise(Layer):
-    """Adds N(0, stddev^2) noise while training (a regularizer; the denoising auto-encoder's
-    corruption); the identity at inference."""
+def _two(value, name):
+    pair = (value, value) if isinstance(value, int) else tuple(int(v) for v in value)
+    if len(pair) != 2 or min(pair) < 0:
+        raise ValueError(f"{name} must be a non-negative int or a pair of them, got {value}")
+    return pair
+
+
+class ZeroPadding1D(Layer):
+    """(B, L, C) -> (B, before + L + after, C) with zero steps."""
     _internal_layout = True
 
-    def __init__(self, stddev, seed=None, **kwargs):
+    def __init__(self, padding=1, **kwargs):
         super().__init__(**kwargs)
-        if float(stddev) < 0:
-            raise ValueError(f"GaussianNoise: stddev must be non-negative, got {stddev}")
-        self.stddev, self.seed = float(stddev), seed
+        self.padding = _two(padding, "ZeroPadding1D padding")
 
-    def call(self, inputs, training=None):
-        training = self.training if training is None else bool(training)
-        if not training or self.stddev == 0.0:
-            return inputs
-        return inputs + randn(*inputs.shape, dtype=inputs.dtype) * self.stddev
+    def call(self, inputs):
+        before, after = self.padding
+        parts = [zeros(inputs.shape[0], n, inputs.shape[2], dtype=inputs.dtype) for n in (before,) if n] + \
+            [inputs] + [zeros(inputs.shape[0], n, inputs.shape[2], dtype=inputs.dtype) for n in (after,) if n]
+        return cat(parts, 1) if len(parts) > 1 else inputs
 
     def compute_output_shape(self, input_shape):
-        return input_shape
+        n, steps, c = input_shape
+        return (n, None if steps is None else steps + sum(self.padding), c)
 
     def get_config(self):
-        return dict(super().get_config(), stddev=self.stddev, seed=self.seed)
+        return dict(super().get_config(), padding=list(self.padding))
+
+
+class Cropping1D(Layer):
+    """(B, L, C) -> (B, L - start - end, C): steps removed at both ends."""
+    _internal_layout = True
+
+    def __init__(self, cropping=(1, 1), **kwargs):
+        super().__init__(**kwargs)
+        self.cropping = _two(cropping, "Cropping1D cropping")
+
+    def call(self, inputs):
+        start, end = self.cropping
+        if start + end >= inputs.shape[1]:
+            raise ValueError(f"{self.name}: cropping {self.cropping} leaves no steps of {inputs.shape[1]}")
+        return inputs[:, start:inputs.shape[1] - end]
+
+    def compute_output_shape(self, input_shape):
+        n, steps, c = input_shape
+        return (n, None if steps is None else steps - sum(self.cropping), c)
+
+    def get_config(self):
+        return dict(super().get_config(), cropping=list(self.cropping))

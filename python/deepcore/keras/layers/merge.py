@@ -1,5 +1,5 @@
-"""Merge layers: Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate (Keras 2 names),
-and their functional forms add(), subtract(), ... concatenate().
+"""Merge layers: Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot (Keras 2 names),
+and their functional forms add(), subtract(), ... concatenate(), dot().
 
 They run on the model's internal layout: the elementwise merges do not care about it, and
 Concatenate maps Keras' channels-last axis of a rank-4 tensor to the internal channel axis, so
@@ -134,6 +134,65 @@ class Concatenate(_Merge):
         return dict(super().get_config(), axis=self.axis)
 
 
+class Dot(_Merge):
+    """The dot product of two samples along `axes` (Keras' batch_dot): (B, n) . (B, n) -> (B, 1);
+    (B, T1, d) . (B, T2, d) with axes=2 -> (B, T1, T2) (attention scores). ``normalize``: the
+    cosine of the two (each L2-normalized along its axis first). Ranks 2 and 3."""
+    _min_inputs = _max_inputs = 2
+
+    def __init__(self, axes, normalize=False, **kwargs):
+        super().__init__(**kwargs)
+        pair = (axes, axes) if isinstance(axes, int) else tuple(axes)
+        if len(pair) != 2:
+            raise ValueError(f"Dot: axes must be an int or a pair of ints, got {axes}")
+        self.axes, self.normalize = axes, bool(normalize)
+        self._pair = tuple(int(a) for a in pair)
+
+    def _resolved(self, shapes):
+        for s in shapes:
+            if len(s) not in (2, 3):
+                raise ValueError(f"{self.name}: Dot supports inputs of rank 2 or 3, got shapes {shapes}")
+        axes = [a % len(s) for a, s in zip(self._pair, shapes)]
+        if 0 in axes:
+            raise ValueError(f"{self.name}: cannot take the dot product over the batch axis")
+        a, b = shapes[0][axes[0]], shapes[1][axes[1]]
+        if a is not None and b is not None and a != b:
+            raise ValueError(f"{self.name}: dimension incompatibility: {a} != {b} (shapes {shapes}, axes {axes})")
+        return axes
+
+    def build(self, input_shape):
+        self._check_inputs(input_shape)
+        self._resolved([tuple(s) for s in input_shape])
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        self._check_inputs(input_shape)
+        shapes = [tuple(s) for s in input_shape]
+        axes = self._resolved(shapes)
+        rest = [d for i, d in enumerate(shapes[0]) if i not in (0, axes[0])] + \
+               [d for i, d in enumerate(shapes[1]) if i not in (0, axes[1])]
+        return (shapes[0][0],) + (tuple(rest) if rest else (1,))
+
+    def call(self, inputs):
+        x, y = as_list(inputs)
+        ax, ay = self._resolved([tuple(x.shape), tuple(y.shape)])
+        if self.normalize:
+            x = x / (x * x).sum(ax, keepdim=True).clamp(min=1e-12).sqrt()
+            y = y / (y * y).sum(ay, keepdim=True).clamp(min=1e-12).sqrt()
+        if x.ndim == 2 and y.ndim == 2:
+            return (x * y).sum(1, keepdim=True)
+        x = x.unsqueeze(1) if x.ndim == 2 else (x if ax == 2 else x.transpose(1, 2))   # (B, m, k)
+        y = y.unsqueeze(2) if y.ndim == 2 else (y if ay == 1 else y.transpose(1, 2))   # (B, k, n)
+        out = x @ y
+        squeeze = [d for d, rank in ((1, len(inputs[0].shape)), (2, len(inputs[1].shape))) if rank == 2]
+        for d in reversed(squeeze):
+            out = out.squeeze(d)
+        return out
+
+    def get_config(self):
+        return dict(super().get_config(), axes=self.axes, normalize=self.normalize)
+
+
 def _functional(cls):
     def merge(inputs, **kwargs):
         return cls(**kwargs)(inputs)
@@ -144,6 +203,11 @@ def _functional(cls):
 
 add, subtract, multiply, average, maximum, minimum = (
     _functional(c) for c in (Add, Subtract, Multiply, Average, Maximum, Minimum))
+
+
+def dot(inputs, axes, normalize=False, **kwargs):
+    """Dot(axes, normalize, **kwargs)(inputs)."""
+    return Dot(axes=axes, normalize=normalize, **kwargs)(inputs)
 
 
 def concatenate(inputs, axis=-1, **kwargs):

@@ -61,3 +61,65 @@ class BatchNormalization(Layer):
                     moving_variance_initializer=serialize(self.moving_variance_initializer),
                     beta_regularizer=serialize(self.beta_regularizer),
                     gamma_regularizer=serialize(self.gamma_regularizer))
+
+
+class LayerNormalization(Layer):
+    """Normalizes each sample over `axis` (default the last): (x - mean) / sqrt(var + epsilon) * gamma
+    + beta, with the biased variance, as Keras (epsilon 1e-3). gamma and beta have the shape of the
+    normalized axes. Works in Keras' layout; composed of differentiable ops."""
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
+                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = [int(a) for a in axis] if isinstance(axis, (list, tuple)) else int(axis)
+        self.epsilon, self.center, self.scale = float(epsilon), bool(center), bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+
+    def _axes(self, rank):
+        axes = sorted({a % rank for a in (self.axis if isinstance(self.axis, list) else [self.axis])})
+        if 0 in axes:
+            raise ValueError(f"{self.name}: cannot normalize over the batch axis (axis={self.axis})")
+        return axes
+
+    def build(self, input_shape):
+        axes = self._axes(len(input_shape))
+        if any(input_shape[a] is None for a in axes):
+            raise ValueError(f"{self.name}: the normalized axes must have known sizes, got {input_shape}")
+        # weights broadcast against the input: size 1 on the axes that are not normalized
+        shape = tuple(input_shape[a] if a in axes else 1 for a in range(1, len(input_shape)))
+        self._broadcast_shape = shape
+        weight_shape = tuple(input_shape[a] for a in axes)
+        self.gamma = self.add_weight("gamma", weight_shape, initializer=self.gamma_initializer,
+                                     regularizer=self.gamma_regularizer) if self.scale else None
+        self.beta = self.add_weight("beta", weight_shape, initializer=self.beta_initializer,
+                                    regularizer=self.beta_regularizer) if self.center else None
+        self.built = True
+
+    def call(self, inputs):
+        axes = self._axes(inputs.ndim)
+        mean, centered = inputs, None
+        for a in axes:
+            mean = mean.mean(a, keepdim=True)
+        centered = inputs - mean
+        var = centered * centered
+        for a in axes:
+            var = var.mean(a, keepdim=True)
+        out = centered / (var + self.epsilon).sqrt()
+        if self.gamma is not None:
+            out = out * self.gamma.reshape(self._broadcast_shape)
+        if self.beta is not None:
+            out = out + self.beta.reshape(self._broadcast_shape)
+        return out
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return dict(super().get_config(), axis=self.axis, epsilon=self.epsilon, center=self.center,
+                    scale=self.scale, beta_initializer=serialize(self.beta_initializer),
+                    gamma_initializer=serialize(self.gamma_initializer),
+                    beta_regularizer=serialize(self.beta_regularizer),
+                    gamma_regularizer=serialize(self.gamma_regularizer))
