@@ -787,3 +787,20 @@ def test_learning_rate_scheduler_sets_and_logs_the_rate():
     assert h.history["lr"] == pytest.approx([0.0025, 0.00025])
     with pytest.raises(TypeError, match="callable"):
         keras.callbacks.LearningRateScheduler(0.1)
+
+
+def test_backend_function_reads_intermediate_layers():
+    """Keras 2's idiom: K.function([model.input, K.learning_phase()], [layer.output])([x, 0])[0]."""
+    model = keras.Sequential([keras.layers.Dense(4, activation="relu", input_shape=(3,)), keras.layers.Dropout(0.5),
+                              keras.layers.Dense(2)])
+    x = np.random.default_rng(3).random((6, 3)).astype(np.float32)
+    kernel, bias = model.layers[0].get_weights()
+    first = K.function([model.input], [model.layers[0].output])([x])[0]
+    np.testing.assert_allclose(first, np.maximum(x @ kernel + bias, 0), rtol=1e-6, atol=1e-6)
+    f = K.function([model.input, K.learning_phase()], [model.layers[1].output, model.output])
+    test_mode, final = f([x, 0])
+    np.testing.assert_array_equal(test_mode, first)  # no dropout in test mode
+    np.testing.assert_allclose(final, model.predict(x, verbose=0), rtol=1e-6)
+    assert not np.array_equal(f([x, 1])[0], first)  # dropout in training mode
+    with pytest.raises(ValueError, match="expected 2 input"):
+        f([x])

@@ -95,3 +95,50 @@ def clear_session():
     reset_uids()
     for fn in list(_clear_session_hooks):
         fn()
+
+
+class _LearningPhase:
+    """What K.learning_phase() returns: a placeholder among a K.function's inputs, fed 0 (test
+    mode: no dropout) or 1 (training mode)."""
+
+    def __repr__(self):
+        return "<keras learning_phase>"
+
+
+_LEARNING_PHASE = _LearningPhase()
+
+
+def learning_phase():
+    return _LEARNING_PHASE
+
+
+def function(inputs, outputs, updates=None, name=None, **kwargs):
+    """Keras 2's K.function: a callable taking a list of arrays for `inputs` (symbolic tensors of a
+    model, and optionally K.learning_phase()) and returning a list of NumPy arrays for `outputs`,
+    e.g. a layer's activations: K.function([model.input], [model.layers[2].output])([x])[0]."""
+    if updates:
+        raise NotImplementedError("K.function(updates=...) is not supported by deepcore.keras")
+    return _GraphFunction(inputs, outputs)
+
+
+class _GraphFunction:
+    def __init__(self, inputs, outputs):
+        from .models import Model
+        inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        self._phase_at = [i for i, t in enumerate(inputs) if t is _LEARNING_PHASE]
+        outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+        self._model = Model([t for t in inputs if t is not _LEARNING_PHASE], outputs)
+
+    def __call__(self, values):
+        from ..autograd import no_grad
+        from ._common import to_keras
+        values = list(values) if isinstance(values, (list, tuple)) else [values]
+        expected = len(self._model.inputs) + len(self._phase_at)
+        if len(values) != expected:
+            raise ValueError(f"K.function: expected {expected} input value(s), got {len(values)}")
+        training = bool(values.pop(self._phase_at[0])) if self._phase_at else False
+        xs = self._model._prepare_inputs(values if len(values) > 1 else values[0])
+        with no_grad():
+            outs = self._model._run_graph(xs, training)
+        outs = outs if isinstance(outs, list) else [outs]
+        return [to_keras(o).numpy().copy() for o in outs]
