@@ -15,9 +15,9 @@ tf.keras' default implementation). Not supported, with a clear error: stateful, 
 from ...nn import functional as F
 from ...ops import recurrent as _cells
 from ...ops.shape import cat, split, stack, unbind
-from ...tensor import Tensor, ones, tensor, zeros
+from ...tensor import ones, zeros
 from .. import activations, initializers, regularizers
-from .._common import serialize
+from .._common import as_tensor, serialize
 from .._symbolic import is_symbolic
 from .base import Layer
 
@@ -133,7 +133,7 @@ class _RNN(Layer):
         given = _as_states(initial_state)
         if len(given) != self._states:
             raise ValueError(f"{self.name}: initial_state needs {self._states} tensor(s), got {len(given)}")
-        states = [s if isinstance(s, Tensor) else tensor(s) for s in given]
+        states = [as_tensor(s) for s in given]  # arrays become float32, as the weights
         for s in states:
             if tuple(s.shape) != (batch, self.units):
                 raise ValueError(f"{self.name}: an initial state must have shape {(batch, self.units)}, got "
