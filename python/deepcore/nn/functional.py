@@ -5,6 +5,7 @@
 """
 import math
 import numbers
+import re
 import warnings
 
 from .. import ops as _ops  # noqa: F401  (the op families below)
@@ -73,12 +74,14 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     num = weight.shape[0]
     padding_idx = _padding_index("embedding", padding_idx, num)
     flat = input.reshape(-1)
-    if flat.numel():  # checked here, so that the message names the table
-        lo, hi = int(flat.min().item()), int(flat.max().item())
-        if lo < 0 or hi >= num:
-            raise IndexError(f"embedding: index {lo if lo < 0 else hi} is out of range for a table of {num} "
-                             f"embeddings (expected 0 <= index < {num}); input of shape {tuple(input.shape)}")
-    rows = _index_select(weight, 0, flat)
+    try:  # the gather checks the range itself; only its message is reworded here (no extra pass)
+        rows = _index_select(weight, 0, flat)
+    except ValueError as e:
+        bad = re.search(r"index (-?\d+) .*out of range", str(e))
+        if bad is None:
+            raise
+        raise IndexError(f"embedding: index {bad.group(1)} is out of range for a table of {num} embeddings "
+                         f"(expected 0 <= index < {num}); input of shape {tuple(input.shape)}") from None
     if padding_idx is not None and rows.requires_grad:
         rows = _MaskRowGrad.apply(rows, flat != padding_idx)
     return rows.reshape(tuple(input.shape) + (weight.shape[1],))

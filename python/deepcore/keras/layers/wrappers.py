@@ -45,7 +45,6 @@ class Bidirectional(Layer):
             backward_layer = type(self.forward_layer).from_config(config)
         self.backward_layer = _layer_from(backward_layer)
         self.merge_mode = merge_mode
-        self.return_sequences = self.forward_layer.return_sequences
         if self._batch_input_shape is None and self.forward_layer._batch_input_shape is not None:
             self._batch_input_shape = self.forward_layer._batch_input_shape
 
@@ -57,7 +56,7 @@ class Bidirectional(Layer):
     def call(self, inputs, training=None):
         forward = self.forward_layer._run(inputs, training)
         backward = self.backward_layer._run(inputs, training)
-        if self.return_sequences:
+        if self.forward_layer.return_sequences:
             backward = stack(list(reversed(unbind(backward, 1))), 1)  # back to the input's time order
         if self.merge_mode == "concat":
             return cat([forward, backward], -1)
