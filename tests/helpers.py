@@ -1,4 +1,4 @@
-"""One helper for op tests, in the style of tinygrad's ``helper_test_op``.
+"""Helpers shared by the test files; the main one is for op tests, in the style of tinygrad's ``helper_test_op``.
 
     check_op("add", lambda a, b: a + b, np.add, shapes=[(3, 1, 4), (5, 4)])
 
@@ -12,10 +12,18 @@ For every call it
    gradients of a random-weighted sum of the outputs with deepcore's, in float32.
 
 Failures name the op, dtype, shapes and the maximum absolute error.
+
+The small helpers below it are shared by several test files (one copy, here):
+``named`` (parametrize ids), ``lib`` / ``functional_of`` (one lambda for deepcore and
+torch), ``away_from_zero``, ``pair``, ``numpy_state`` (a torch module's weights as
+arrays), ``raises`` / ``raises_in_order`` (message fragments), ``raw_ones`` (an
+NDArray for the raw ``deepcore._C`` kernels) and MNIST's normalization constants.
 """
+import re
 import zlib
 
 import numpy as np
+import pytest
 
 import deepcore
 
@@ -165,3 +173,65 @@ def check_op(name, fn, ref, shapes=None, arrays=None, *, torch_fn=None, rng=None
         scale = max(1.0, float(np.abs(_to_numpy(tg)).max(initial=0.0)))
         assert_close(_to_numpy(dg), _to_numpy(tg), t_atol * scale, t_rtol,
                      f"{desc} [float32] gradient of input {i} vs torch")
+
+
+# ---- small helpers shared by several test files ----------------------------------------
+
+def named(cases):
+    """pytest.param per case, with the case's name (its first element) as the test id."""
+    return [pytest.param(*c, id=c[0]) for c in cases]
+
+
+def lib(x):
+    """The library `x` belongs to, so one lambda serves deepcore and torch (deepcore.cat vs torch.cat)."""
+    return deepcore if isinstance(x, deepcore.Tensor) else torch
+
+
+def functional_of(x):
+    """nn.functional of x's library."""
+    return lib(x).nn.functional
+
+
+def away_from_zero(rng, shape, lo=0.5, hi=2.0):
+    return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(lo, hi, size=shape)
+
+
+def pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def numpy_state(torch_module):
+    return {k: v.detach().numpy().copy() for k, v in torch_module.state_dict().items()}
+
+
+def raises(exc, *fragments):
+    """pytest.raises whose message must contain every fragment (in any order)."""
+    class _Checker:
+        def __enter__(self):
+            self.ctx = pytest.raises(exc)
+            self.info = self.ctx.__enter__()
+            return self.info
+
+        def __exit__(self, *args):
+            suppressed = self.ctx.__exit__(*args)
+            msg = str(self.info.value)
+            missing = [f for f in fragments if f not in msg]
+            assert not missing, f"{exc.__name__} message {msg!r} lacks {missing}"
+            return suppressed
+    return _Checker()
+
+
+def raises_in_order(exc, *fragments):
+    """pytest.raises whose message must contain the fragments in this order."""
+    return pytest.raises(exc, match=".*".join(re.escape(f) for f in fragments))
+
+
+F32 = deepcore._C.DType.float32
+
+
+def raw_ones(*shape, dtype=F32):
+    """An NDArray of ones from the raw kernel, for tests that call deepcore._C directly."""
+    return deepcore._C.full(list(shape), 1.0, dtype)
+
+
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081  # the lecture's Normalize constants (MNIST's own pixel statistics)

@@ -4,7 +4,7 @@ import pytest
 
 import deepcore
 from deepcore.autograd import Function, GradcheckError, gradcheck
-from helpers import assert_close
+from helpers import assert_close, away_from_zero, check_op
 
 
 def leaf(values, dtype=deepcore.float64):
@@ -570,3 +570,15 @@ def test_a_gradient_that_is_a_saved_or_user_tensor_is_copied():
     leaf.backward(given)
     given += 5.0  # the caller's gradient tensor stays the caller's
     np.testing.assert_array_equal(leaf.grad.numpy(), [1.0, 1.0, 1.0])
+
+
+# ---- a small composite: the lecture's two-layer network, through matmul, clamp, pow and sum ----
+
+def test_two_layer_network(rng):
+    def net(x, w1, w2, y):
+        h = (x @ w1).clamp(min=0)
+        return ((h @ w2 - y) ** 2).sum()
+
+    check_op("two-layer net", net, lambda x, w1, w2, y: ((np.maximum(x @ w1, 0) @ w2 - y) ** 2).sum(),
+             arrays=[away_from_zero(rng, (4, 3)), away_from_zero(rng, (3, 5)), rng.standard_normal((5, 2)),
+                     rng.standard_normal((4, 2))], rng=rng, atol={"float64": 1e-9, "float32": 1e-4})

@@ -1,6 +1,5 @@
-"""deepcore.data and deepcore.index_select.
+"""deepcore.data: DataLoader, samplers, collate, random_split, transforms, real MNIST/Fashion-MNIST.
 
-* index_select / index_add_: NumPy float64 references, gradcheck and PyTorch.
 * DataLoader, samplers, collate and random_split on small synthetic tensors
   (named as such).
 * Transforms against NumPy.
@@ -11,131 +10,23 @@
 """
 import gzip
 import os
-import shutil
 import time
 
 import numpy as np
 import pytest
 
 import deepcore
-from deepcore import _C
-from deepcore.data import (BatchSampler, ConcatDataset, DataLoader, Dataset, SequentialSampler, Subset,
+from deepcore.data import (BatchSampler, ConcatDataset, DataLoader, Dataset, SequentialSampler,
                            SubsetRandomSampler, TensorDataset, default_collate, random_split, transforms)
 from deepcore.data import _sources, datasets
-from helpers import assert_close, check_op
+from helpers import MNIST_MEAN as MEAN, MNIST_STD as STD, assert_close
 
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
-MEAN, STD = 0.1307, 0.3081
 
 
 def lecture_transform():
     return transforms.Compose([transforms.ToTensor(), transforms.Normalize((MEAN,), (STD,))])
-
-
-# ---- index_select / index_add_ --------------------------------------------------------
-
-@pytest.mark.parametrize("shape,dim,index", [
-    ((5,), 0, [4, 0, 0, 2]),
-    ((4, 3), 0, [3, 1, 1, 0, 3]),
-    ((4, 3), 1, [2, 0]),
-    ((2, 3, 4), 1, [2, 2, 0]),
-    ((2, 3, 4), -1, [3, 0, 1, 3, 3]),
-    ((3, 4), 0, []),
-], ids=lambda v: str(v).replace(" ", ""))
-def test_index_select_matches_numpy_gradcheck_and_torch(shape, dim, index, rng):
-    idx = np.array(index, dtype=np.int64)
-    check_op(f"index_select{shape}dim{dim}", lambda x, i: x.index_select(dim, i),
-             lambda x, i: np.take(x, i, axis=dim), arrays=[rng.uniform(-2, 2, shape), idx], rng=rng)
-
-
-def test_index_select_strided_input_and_0d_index(rng):
-    check_op("index_select_transposed", lambda x, i: x.t().index_select(0, i),
-             lambda x, i: np.take(x.T, i, axis=0), arrays=[rng.uniform(-2, 2, (3, 5)), np.array([4, 1, 4])],
-             rng=rng)
-    x = deepcore.tensor(rng.uniform(size=(4, 3)))
-    strided_index = deepcore.tensor([3, 9, 0, 9, 1])[::2]  # a view with stride 2: [3, 0, 1]
-    assert_close(x.index_select(0, strided_index).numpy(), x.numpy()[[3, 0, 1]], 0, 0, "strided index")
-    out = deepcore.index_select(x, 0, deepcore.tensor(2))
-    assert tuple(out.shape) == (1, 3)
-    assert_close(out.numpy(), x.numpy()[[2]], 0, 0, "0-d index")
-
-
-def test_index_select_int64_and_list_index():
-    x = deepcore.arange(12).reshape(3, 4)
-    out = deepcore.index_select(x, 1, [3, 3, 0])
-    assert out.dtype is deepcore.int64
-    assert out.tolist() == np.arange(12).reshape(3, 4)[:, [3, 3, 0]].tolist()
-
-
-@pytest.mark.parametrize("index,error,message", [
-    ([0, 5], ValueError, "index 5 (at position 1 of the indices) is out of range for dimension 0 with size 5"),
-    ([-1], ValueError, "index -1"),
-])
-def test_index_select_out_of_range(index, error, message):
-    with pytest.raises(error) as e:
-        deepcore.index_select(deepcore.zeros(5, 2), 0, deepcore.tensor(index))
-    assert message in str(e.value)
-
-
-def test_index_select_bad_arguments():
-    x = deepcore.zeros(3, 2)
-    with pytest.raises(TypeError, match="index must be an int64 tensor"):
-        x.index_select(0, deepcore.tensor([0.0, 1.0]))
-    with pytest.raises(ValueError, match="0-d or 1-d"):
-        x.index_select(0, deepcore.tensor([[0, 1]]))
-    with pytest.raises(IndexError, match="dim 2 is out of range"):
-        x.index_select(2, [0])
-    with pytest.raises(ValueError, match="0-d tensor"):
-        _C.index_select(deepcore.tensor(1.0)._data, 0, deepcore.tensor([0])._data)
-
-
-def test_index_select_gradient_accumulates_repeats(torch):
-    x = deepcore.ones(4, 2, requires_grad=True)
-    w = deepcore.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
-    (x.index_select(0, [1, 1, 3]) * w).sum().backward()
-    tx = torch.ones(4, 2, requires_grad=True)
-    (tx.index_select(0, torch.tensor([1, 1, 3])) * torch.tensor(w.numpy())).sum().backward()
-    assert x.grad.tolist() == tx.grad.tolist() == [[0, 0], [4, 6], [0, 0], [5, 6]]
-
-
-@pytest.mark.parametrize("shape,dim", [((6, 5), 0), ((3, 7, 4), 1), ((300, 2), 0)])
-def test_index_add_matches_numpy_add_at(shape, dim, rng):
-    n = 50
-    index = rng.integers(0, shape[dim], size=n)  # many repeats
-    src_shape = list(shape)
-    src_shape[dim] = n
-    dst = rng.uniform(size=shape)
-    src = rng.uniform(size=src_shape)
-    expected = dst.copy()
-    np.add.at(expected, (slice(None),) * dim + (index,), src)
-    for dt in (deepcore.float64, deepcore.float32):
-        out = deepcore.tensor(dst, dtype=dt)
-        out.index_add_(dim, deepcore.tensor(index), deepcore.tensor(src, dtype=dt))
-        tol = 1e-12 if dt is deepcore.float64 else 1e-5
-        assert_close(out.numpy(), expected, tol, tol, f"index_add_ {shape} dim {dim} {dt.name}")
-
-
-def test_index_add_checks_shapes_and_bounds():
-    dst = deepcore.zeros(3, 2)
-    with pytest.raises(ValueError, match=r"source has shape \(2, 3\).*needs \(2, 2\)"):
-        dst.index_add_(0, [0, 1], deepcore.ones(2, 3))
-    with pytest.raises(ValueError, match="index 3"):
-        dst.index_add_(0, [3], deepcore.ones(1, 2))
-
-
-def test_index_select_u8_kernel_matches_numpy(rng):
-    images = rng.integers(0, 256, size=(20, 5, 3), dtype=np.uint8)
-    index = deepcore.tensor([19, 0, 7, 7])
-    out = _C.index_select_u8(images, index._data, _C.DType.float32, 1 / 255 / STD, -MEAN / STD)
-    ref = (images[[19, 0, 7, 7]].astype(np.float64) / 255 - MEAN) / STD
-    assert_close(_C.to_numpy(out), ref, 1e-5, 1e-6, "index_select_u8 float32")
-    out = _C.index_select_u8(images, index._data, _C.DType.int64, 1.0, 0.0)
-    assert (_C.to_numpy(out) == images[[19, 0, 7, 7]]).all()
-    with pytest.raises(ValueError, match="index 20"):
-        _C.index_select_u8(images, deepcore.tensor([20])._data, _C.DType.float32, 1.0, 0.0)
-    with pytest.raises(TypeError):
-        _C.index_select_u8(images.astype(np.float32), index._data, _C.DType.float32, 1.0, 0.0)
 
 
 # ---- DataLoader on synthetic tensors ------------------------------------------------------

@@ -1,10 +1,13 @@
-"""The fused dense layer: y = act(x @ w^T + b) in one native call."""
+"""Linear family (the fused y = act(x @ w^T + b), F.linear, nn.Linear and its init) against NumPy float64, gradcheck and PyTorch."""
+import math
+
 import numpy as np
 import pytest
 
 import deepcore
+import deepcore.nn as nn
 from deepcore.ops.linear import linear
-from helpers import check_op
+from helpers import assert_close, check_op, functional_of as fn, numpy_state
 
 
 def ref_linear(x, w, b=None, relu=False):
@@ -56,3 +59,41 @@ def test_bad_input_is_refused():
         deepcore._C.linear_forward(deepcore.randn(2, 3)._data, deepcore.randn(4, 5)._data)
     with pytest.raises(TypeError, match="linear"):
         deepcore._C.linear_forward(deepcore.randn(2, 3)._data, deepcore.randn(4, 3).double()._data)
+
+
+# ---- nn.Linear and F.linear ------------------------------------------------------------------
+
+def test_linear(rng):
+    w, b = rng.uniform(-1, 1, (3, 4)), rng.uniform(-1, 1, 3)
+    check_op("linear", lambda x, w_, b_: fn(x).linear(x, w_, b_), lambda x, w_, b_: x @ w_.T + b_,
+             arrays=[rng.uniform(-2, 2, (5, 4)), w, b], rng=rng)
+    check_op("linear_3d", lambda x, w_: fn(x).linear(x, w_), lambda x, w_: x @ w_.T,
+             arrays=[rng.uniform(-2, 2, (2, 3, 4)), w], rng=rng)
+    with pytest.raises(ValueError, match=r"\(5, 3\).*\(3, 4\)"):
+        nn.Linear(4, 3)(deepcore.randn(5, 3))
+
+
+def test_linear_module_matches_torch(torch, rng):
+    tm = torch.nn.Linear(5, 3)
+    dm = nn.Linear(5, 3)
+    dm.load_state_dict(numpy_state(tm))
+    x = rng.standard_normal((4, 5)).astype(np.float32)
+    tx, dx = torch.tensor(x), deepcore.tensor(x)
+    tm(tx).square().sum().backward()
+    out = dm(dx)
+    (out * out).sum().backward()
+    assert_close(out.detach().numpy(), tm(tx).detach().numpy(), 1e-5, 1e-5, "Linear vs torch")
+    assert_close(dm.weight.grad.numpy(), tm.weight.grad.numpy(), 1e-4, 1e-4, "Linear weight grad vs torch")
+    assert_close(dm.bias.grad.numpy(), tm.bias.grad.numpy(), 1e-4, 1e-4, "Linear bias grad vs torch")
+
+
+def test_default_linear_init_like_pytorch():
+    layer = nn.Linear(400, 300)
+    bound = 1 / math.sqrt(400)  # kaiming_uniform(a=sqrt(5)) and the bias rule both give 1/sqrt(fan_in)
+    w, b = layer.weight.detach().numpy(), layer.bias.detach().numpy()
+    assert np.abs(w).max() <= bound and np.abs(b).max() <= bound
+    assert abs(w.std() - bound / math.sqrt(3)) < 0.02 * bound  # U(-a, a) has std a/sqrt(3)
+    deepcore.manual_seed(7)
+    first = nn.Linear(3, 2).weight.detach().numpy().copy()
+    deepcore.manual_seed(7)
+    assert np.array_equal(first, nn.Linear(3, 2).weight.detach().numpy())

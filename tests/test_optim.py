@@ -1,5 +1,4 @@
-"""deepcore.optim: every optimizer and option against PyTorch step by step and
-against NumPy float64 references; param groups, state_dict, schedulers, errors."""
+"""Optim family (every optimizer and option, the fused steps, param groups, state_dict, lr schedulers, errors) against PyTorch step by step and NumPy float64 references."""
 import math
 
 import numpy as np

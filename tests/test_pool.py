@@ -1,17 +1,12 @@
-"""max_pool2d, avg_pool2d and upsample_nearest2d against naive float64 loops, gradcheck and PyTorch."""
-import re
-
+"""Pool family (max_pool2d, avg_pool2d, nearest upsampling / F.interpolate) against naive float64 loops, gradcheck and PyTorch."""
 import numpy as np
 import pytest
 
 import deepcore
 from deepcore import _C
 from deepcore.ops.pool import avg_pool2d, max_pool2d, upsample_nearest2d
-from helpers import assert_close, check_op, torch as _torch
-
-
-def pair(v):
-    return (v, v) if isinstance(v, int) else tuple(v)
+import deepcore.nn.functional as F
+from helpers import assert_close, check_op, functional_of, pair, raises_in_order as raises, torch as _torch
 
 
 def pool_ref(x, kernel, stride, padding, reduce, pad_value):
@@ -130,10 +125,6 @@ def test_pool_unbatched(rng):
                  "unbatched upsample")
 
 
-def raises(exc, *fragments):
-    return pytest.raises(exc, match=".*".join(re.escape(f) for f in fragments))
-
-
 @pytest.mark.parametrize("name,fn", [("max_pool2d", max_pool2d), ("avg_pool2d", avg_pool2d)])
 def test_pool_errors(name, fn):
     x = deepcore.ones(2, 3, 8, 8)
@@ -173,3 +164,27 @@ def test_pool_kernel_errors():
         _C.max_pool2d_forward(x, [2, 2], [2, 2], [2, 0])
     with raises(ValueError, "upsample_nearest2d_backward", "not a multiple"):
         _C.upsample_nearest2d_backward(deepcore.ones(1, 1, 3, 4)._data, [2, 2])
+
+
+# ---- F.interpolate ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kwargs,scale", [(dict(scale_factor=2), 2), (dict(scale_factor=(3, 1)), (3, 1)),
+                                          (dict(scale_factor=2.0), 2), (dict(size=(4, 6)), 2),
+                                          (dict(size=(6, 3)), (3, 1))], ids=str)
+def test_interpolate_nearest(kwargs, scale, rng):
+    check_op(f"interpolate({kwargs})", lambda t: functional_of(t).interpolate(t, **kwargs),
+             lambda t: upsample_ref(t, scale), [(2, 2, 2, 3)], rng=rng)
+
+
+def test_interpolate_errors():
+    x = deepcore.ones(1, 1, 2, 3)
+    with pytest.raises(NotImplementedError, match="mode='bilinear'"):
+        F.interpolate(x, scale_factor=2, mode="bilinear")
+    with pytest.raises(NotImplementedError, match="positive integer"):
+        F.interpolate(x, scale_factor=1.5)
+    with pytest.raises(NotImplementedError, match="integer multiple"):
+        F.interpolate(x, size=(3, 3))
+    with pytest.raises(ValueError, match="exactly one of size and scale_factor"):
+        F.interpolate(x)
+    with pytest.raises(ValueError, match="4-D"):
+        F.interpolate(deepcore.ones(2, 3), scale_factor=2)

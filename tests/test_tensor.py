@@ -1,4 +1,4 @@
-"""Tensors: creation, dtypes and promotion, NumPy interop, conversion, printing, randomness, threads."""
+"""Tensor basics: creation, dtype inference and aliases, NumPy interop, item/tolist, printing, thread-count independence (families: test_<stem>.py)."""
 import numpy as np
 import pytest
 
@@ -98,65 +98,6 @@ def test_shape_metadata():
     assert t.is_floating_point() and not deepcore.zeros(2, dtype=deepcore.int64).is_floating_point()
     with pytest.raises(TypeError):
         len(deepcore.tensor(1.0))
-
-
-# ---- dtypes and promotion -------------------------------------------------------------
-
-@pytest.mark.parametrize("a,b,expected", [
-    (deepcore.int64, deepcore.float32, deepcore.float32),
-    (deepcore.float32, deepcore.int64, deepcore.float32),
-    (deepcore.float32, deepcore.float64, deepcore.float64),
-    (deepcore.int64, deepcore.float64, deepcore.float64),
-    (deepcore.int64, deepcore.int64, deepcore.int64),
-    (deepcore.float32, deepcore.float32, deepcore.float32),
-], ids=str)
-@pytest.mark.parametrize("op", ["add", "sub", "mul"])
-def test_promotion_of_two_tensors(a, b, expected, op):
-    x = deepcore.tensor([1, 2, 3], dtype=a)
-    y = deepcore.tensor([4, 5, 6], dtype=b)
-    out = getattr(x, op)(y)
-    assert out.dtype is expected
-    ref = getattr(np, {"add": "add", "sub": "subtract", "mul": "multiply"}[op])(np.array([1, 2, 3]), [4, 5, 6])
-    assert out.tolist() == ref.astype(expected.numpy).tolist()
-
-
-def test_promotion_with_python_scalars():
-    i = deepcore.tensor([1, 2])
-    f = deepcore.tensor([1.0, 2.0])
-    d = deepcore.tensor([1.0, 2.0], dtype=deepcore.float64)
-    assert (i + 1).dtype is deepcore.int64
-    assert (i + 1.5).dtype is deepcore.float32 and (i + 1.5).tolist() == [2.5, 3.5]
-    assert (f * 2).dtype is deepcore.float32
-    assert (d * 2.0).dtype is deepcore.float64  # a Python float does not narrow a float64 tensor
-    assert (i * True).dtype is deepcore.int64
-
-
-def test_true_division_of_ints_gives_float():
-    i = deepcore.tensor([1, 2, 3])
-    j = deepcore.tensor([2, 2, 2])
-    out = i / j
-    assert out.dtype is deepcore.float32 and out.tolist() == [0.5, 1.0, 1.5]
-    assert (i / 2).dtype is deepcore.float32 and (i / 2).tolist() == [0.5, 1.0, 1.5]
-    assert (3 / j).tolist() == [1.5, 1.5, 1.5]
-    assert (i / deepcore.tensor([2.0], dtype=deepcore.float64)).dtype is deepcore.float64
-
-
-def test_casts():
-    x = deepcore.tensor([1.7, -2.5, 0.0])
-    assert x.double().dtype is deepcore.float64
-    assert x.long().tolist() == [1, -2, 0]  # truncation toward zero, as in C and PyTorch
-    assert x.bool().tolist() == [True, True, False]
-    assert x.to(deepcore.float64).dtype is deepcore.float64
-    assert x.to("float64").dtype is deepcore.float64
-    assert deepcore.tensor([1, 0]).float().tolist() == [1.0, 0.0]
-    assert x.type_as(deepcore.zeros(1, dtype=deepcore.int64)).dtype is deepcore.int64
-    assert x.to(deepcore.float32) is x  # no-op cast returns the same tensor
-
-
-def test_cast_is_differentiable():
-    x = deepcore.tensor([1.0, 2.0], requires_grad=True)
-    (x.double() * 3).sum().backward()
-    assert x.grad.dtype is deepcore.float32 and x.grad.tolist() == [3.0, 3.0]
 
 
 def test_dtype_aliases():
@@ -263,69 +204,6 @@ def test_repr_does_not_crash(make):
         assert "grad_fn=<MulBackward>" in r
     elif t.requires_grad:
         assert "requires_grad=True" in r
-
-
-# ---- random numbers -----------------------------------------------------------------------
-
-@pytest.mark.parametrize("fn", [deepcore.rand, deepcore.randn])
-@pytest.mark.parametrize("dtype", [deepcore.float32, deepcore.float64])
-def test_manual_seed_reproducibility(fn, dtype):
-    deepcore.manual_seed(123)
-    a = fn(5, 7, dtype=dtype).numpy().copy()
-    b = fn(5, 7, dtype=dtype).numpy().copy()
-    deepcore.manual_seed(123)
-    a2 = fn(5, 7, dtype=dtype).numpy()
-    b2 = fn(5, 7, dtype=dtype).numpy()
-    assert (a == a2).all() and (b == b2).all(), "the same seed must give the same numbers"
-    assert not (a == b).all(), "consecutive draws must differ"
-    deepcore.manual_seed(124)
-    assert not (fn(5, 7, dtype=dtype).numpy() == a).any(), "a different seed must give different numbers"
-    assert fn(5, 7, dtype=dtype).dtype is dtype
-
-
-def test_rng_state_roundtrip():
-    deepcore.manual_seed(7)
-    state = deepcore.get_rng_state()
-    a = deepcore.randn(10).tolist()
-    deepcore.set_rng_state(state)
-    assert deepcore.randn(10).tolist() == a
-
-
-def test_randn_moments():
-    deepcore.manual_seed(0)
-    x = deepcore.randn(100_000, dtype=deepcore.float64).numpy()
-    assert abs(x.mean()) < 0.02, x.mean()
-    assert abs(x.std() - 1.0) < 0.02, x.std()
-    assert abs((x > 1.0).mean() - 0.1587) < 0.01  # a tail probability: catches a wrong shape of distribution
-    x32 = deepcore.randn(100_000).numpy()
-    assert np.isfinite(x32).all() and abs(x32.mean()) < 0.02 and abs(x32.std() - 1.0) < 0.02
-
-
-@pytest.mark.parametrize("dtype", [deepcore.float32, deepcore.float64])
-def test_rand_range_and_moments(dtype):
-    deepcore.manual_seed(1)
-    x = deepcore.rand(100_000, dtype=dtype).numpy()
-    assert x.min() >= 0.0 and x.max() < 1.0
-    assert abs(x.mean() - 0.5) < 0.01 and abs(x.var() - 1 / 12) < 0.005
-    counts = np.histogram(x, bins=10, range=(0, 1))[0]
-    assert counts.min() > 9000 and counts.max() < 11000, counts
-
-
-def test_randint_randperm_and_like():
-    deepcore.manual_seed(3)
-    r = deepcore.randint(2, 5, (1000,))
-    assert r.dtype is deepcore.int64 and r.numpy().min() == 2 and r.numpy().max() == 4
-    p = deepcore.randperm(50)
-    assert sorted(p.tolist()) == list(range(50)) and p.tolist() != list(range(50))
-    x = deepcore.zeros(3, 4, dtype=deepcore.float64)
-    assert deepcore.randn_like(x).dtype is deepcore.float64 and tuple(deepcore.rand_like(x).shape) == (3, 4)
-    with pytest.raises(TypeError, match="float32 or float64"):
-        deepcore.randn(3, dtype=deepcore.int64)
-
-
-def test_rand_requires_grad():
-    x = deepcore.randn(3, requires_grad=True)
-    assert x.requires_grad and x.is_leaf
 
 
 # ---- threads: results must not depend on the thread count ---------------------------------

@@ -9,23 +9,28 @@ PyTorch-style tensors with reverse-mode autograd::
     loss.backward()
 """
 from . import _C
-from . import autograd  # before .tensor: tensor.py builds on autograd's Function
 from .tensor import (
-    Size, Tensor, arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, get_rng_state, linspace,
-    manual_seed, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, seed, set_rng_state, tensor,
-    zeros, zeros_like,
+    Size, Tensor, arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones, ones_like,
+    tensor, zeros, zeros_like,
+)
+from .ops.random import (
+    get_rng_state, manual_seed, rand, rand_like, randint, randn, randn_like, randperm, seed, set_rng_state,
 )
 from .dtypes import bool_ as bool, dtype, float32, float64, int64  # noqa: A001
 from .device import device
+from . import autograd
 from .autograd import enable_grad, no_grad, set_grad_enabled, is_grad_enabled
 from . import cuda
+from . import _tensor_methods
 from ._tensor_methods import add, sub, mul, div, pow, maximum, minimum  # noqa: A001
-from .ops.elementwise import clamp, where
+from .ops.elementwise import clamp, leaky_relu, where
 from .ops.reduce import sum, mean, max, min, amax, amin, argmax, argmin  # noqa: A001
 from .ops.shape import cat, chunk, split, stack, reshape, permute, transpose, flatten, squeeze, unbind, unsqueeze
 from .ops.matmul import matmul, mm
 from .ops.activation import softmax, log_softmax
 from .ops.index import index_select
+
+_tensor_methods.install()
 
 float = float32  # noqa: A001
 double = float64
@@ -44,12 +49,6 @@ def _unary(name):
 
 exp, log, sqrt, abs, tanh, sigmoid, relu, neg, sign, square = (  # noqa: A001
     _unary(n) for n in ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "neg", "sign", "square"))
-
-
-def leaky_relu(x, negative_slope=0.01):
-    from .ops.elementwise import LeakyRelu, _require_float
-    _require_float("leaky_relu", x)
-    return LeakyRelu.apply(x, negative_slope)
 
 
 def is_tensor(x):

@@ -4,13 +4,13 @@ Each is a thin call into ``deepcore.ops``; in-place variants write through the
 tensor's memory (the lecture's ``w1 -= learning_rate * w1.grad``).
 """
 from . import _C
-from .autograd import is_grad_enabled
+from .autograd import backward as _backward, is_grad_enabled
 from .dtypes import promote, promote_scalar
-from .ops import activation, elementwise as ew, matmul as mmul, reduce as red, shape as shp
+from .ops import activation, elementwise as ew, index, matmul as mmul, memory, reduce as red, shape as shp
+from .tensor import Tensor
 
 B = _C.BinaryOp
 _NUMBER = (int, float, bool)
-Tensor = None  # set by install(); this module is imported while tensor.py is still loading
 
 
 def _floats(a, b):
@@ -189,9 +189,13 @@ def t(self):
     return shp.transpose(self, 0, 1) if self.ndim == 2 else self
 
 
-def install(tensor_class):
-    global Tensor
-    Tensor = tensor_class
+def backward(self, gradient=None, retain_graph=False):
+    """Accumulate the gradient of this tensor into every leaf's ``.grad``."""
+    _backward(self, gradient, retain_graph=retain_graph)
+
+
+def install():
+    """Attach the operators and methods to Tensor (called once, by deepcore/__init__.py)."""
     methods = {
         "__add__": _forward(add), "__radd__": _reflected(add), "__sub__": _forward(sub),
         "__rsub__": _reflected(sub), "__mul__": _forward(mul), "__rmul__": _reflected(mul),
@@ -229,6 +233,8 @@ def install(tensor_class):
         "chunk": shp.chunk, "unbind": shp.unbind,
         "softmax": activation.softmax, "log_softmax": activation.log_softmax,
         "zero_": zero_, "fill_": fill_, "copy_": copy_,
+        "index_select": index.index_select, "index_add_": index.index_add_,
+        "to": memory.to, "clone": memory.clone, "contiguous": memory.contiguous, "backward": backward,
     }
     for name, fn in methods.items():
         setattr(Tensor, name, fn)

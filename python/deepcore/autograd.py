@@ -10,6 +10,13 @@ import contextlib
 import sys
 import threading
 
+import numpy as np
+
+from . import _C
+from .dtypes import float64
+from .tensor import Tensor
+
+
 class _ThreadState(threading.local):
     grad_enabled = True  # class attributes: every thread starts with these
     anomaly = False
@@ -426,8 +433,6 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     coarse). Returns True, or raises GradcheckError naming the input and the
     worst element (returns False with raise_exception=False).
     """
-    import numpy as np
-
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not diff:
@@ -486,6 +491,3 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
         t.grad = None
     return True
 
-
-from . import _C  # noqa: E402
-from .tensor import Tensor, float64  # noqa: E402

@@ -22,6 +22,7 @@ from collections import OrderedDict
 import numpy as np
 
 from .tensor import Tensor
+from .nn.modules.module import Module
 
 _DTYPE_TAGS = {"float32": "F32", "float64": "F64", "int64": "I64", "bool": "BOOL"}
 _NUMPY_OF_TAG = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8"), "I64": np.dtype("<i8"), "BOOL": np.dtype("bool")}
@@ -59,7 +60,6 @@ def _flatten(obj, path, tensors):
         return obj if math.isfinite(obj) else {"__float__": repr(obj)}
     if isinstance(obj, np.generic):
         return _flatten(obj.item(), path, tensors)
-    from .nn import Module
     if isinstance(obj, Module):
         raise TypeError("deepcore.save: save model.state_dict(), not the module itself (deepcore never pickles "
                         "code); rebuild the model in code and call load_state_dict(deepcore.load(path))")

@@ -8,10 +8,10 @@ import numbers
 import numpy as np
 
 from . import _C
-from . import autograd as _autograd
 from . import backend as _backends
+from ._dims import normalize_dim
 from .device import CPU, as_device, device as _device_cls
-from .dtypes import as_dtype, bool_, dtype as _dtype_cls, float32, float64, from_c, from_numpy_dtype, int64
+from .dtypes import as_dtype, bool_, float32, float64, from_c, from_numpy_dtype, int64
 
 
 class Size(tuple):
@@ -90,7 +90,6 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return self.shape
-        from .ops._util import normalize_dim
         return self._data.shape[normalize_dim(dim, self.ndim, "size")]
 
     @property
@@ -219,29 +218,6 @@ class Tensor:
                                f"(shape {tuple(self.shape)})")
         return bool(self.item())
 
-    def to(self, *args, dtype=None, device=None, copy=False):
-        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other_tensor)``: differentiable."""
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype, device = a.dtype, a.device
-            elif isinstance(a, (_device_cls, str)) and not (isinstance(a, str) and a in ("float32", "float64",
-                                                                                         "int64", "bool")):
-                device = a
-            else:
-                dtype = a
-        out = self
-        if dtype is not None:
-            dt = as_dtype(dtype)
-            if dt is not out.dtype:
-                out = _Cast.apply(out, dt)
-        if device is not None:
-            dev = as_device(device)
-            if dev != out.device:
-                out = _ToDevice.apply(out, dev)
-        if copy and out is self:
-            out = self.clone()
-        return out
-
     def cpu(self):
         return self.to(CPU)
 
@@ -272,17 +248,6 @@ class Tensor:
             self.grad_fn = None
         self._requires_grad = False
         return self
-
-    def clone(self):
-        return _Clone.apply(self)
-
-    def contiguous(self):
-        return self if self._data.is_contiguous() else _Clone.apply(self)
-
-    # ---- autograd -------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph=False):
-        """Accumulate the gradient of this tensor into every leaf's ``.grad``."""
-        _autograd.backward(self, gradient, retain_graph=retain_graph)
 
     def retain_grad(self):
         if self.grad_fn is None:
@@ -416,53 +381,6 @@ def empty_like(t, dtype=None, device=None, requires_grad=False):
     return empty(*t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
 
 
-def _random(kind, size, dtype, device, requires_grad):
-    dev = as_device(device)
-    dt = _default_float(dtype)
-    if not dt.is_floating_point:
-        raise TypeError(f"{kind}: dtype must be float32 or float64, got {dt.name}")
-    nd = getattr(_C, kind)(_shape_arg(size, kind), dt._c)
-    t = Tensor._make(nd)
-    if dev.type != "cpu":  # drawn on the CPU so a seed gives the same numbers on every device
-        t = t.to(dev)
-    if requires_grad:
-        t.requires_grad = True
-    return t
-
-
-def rand(*size, dtype=None, device=None, requires_grad=False):
-    """Uniform on [0, 1)."""
-    return _random("rand", size, dtype, device, requires_grad)
-
-
-def randn(*size, dtype=None, device=None, requires_grad=False):
-    """Standard normal."""
-    return _random("randn", size, dtype, device, requires_grad)
-
-
-def rand_like(t, dtype=None, device=None):
-    return rand(*t.shape, dtype=dtype or t.dtype, device=device or t.device)
-
-
-def randn_like(t, dtype=None, device=None):
-    return randn(*t.shape, dtype=dtype or t.dtype, device=device or t.device)
-
-
-def randint(low, high=None, size=None, dtype=None, device=None):
-    if high is None:
-        low, high = 0, low
-    if size is None:
-        raise TypeError("randint: size is required, e.g. randint(0, 10, (3,))")
-    t = Tensor._make(_C.randint(int(low), int(high), _shape_arg((size,) if isinstance(size, int) else size,
-                                                                "randint")))
-    return t.to(dtype=dtype, device=device) if (dtype or device) else t
-
-
-def randperm(n, dtype=None, device=None):
-    t = Tensor._make(_C.randperm(int(n)))
-    return t.to(dtype=dtype, device=device) if (dtype or device) else t
-
-
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
     if end is None:
         start, end = 0, start
@@ -482,74 +400,3 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     return Tensor(np.eye(n, m), dtype=_default_float(dtype), device=device, requires_grad=requires_grad)
-
-
-def manual_seed(seed):
-    """Seed deepcore's random numbers (CPU and CUDA share one stream)."""
-    _C.manual_seed(int(seed) & 0xFFFFFFFFFFFFFFFF)
-
-
-def seed():
-    import time
-    s = time.time_ns() & 0xFFFFFFFFFFFFFFFF
-    _C.manual_seed(s)
-    return s
-
-
-def get_rng_state():
-    return _C.get_rng_state()
-
-
-def set_rng_state(state):
-    seed_, offset = state
-    _C.set_rng_state(int(seed_), int(offset))
-
-
-# ---- dtype and device moves as differentiable ops -------------------------------
-
-class _Cast(_autograd.Function):
-    @staticmethod
-    def forward(ctx, x, dt):
-        ctx.src = x.dtype
-        return Tensor._make(x._backend.cast(x._data, dt._c))
-
-    @staticmethod
-    def backward(ctx, g):
-        return (g.to(ctx.src) if ctx.src.is_floating_point else None), None
-
-
-class _ToDevice(_autograd.Function):
-    @staticmethod
-    def forward(ctx, x, dev):
-        ctx.src = x.device
-        if dev.type == "cuda":
-            if not x.is_cuda:
-                from . import cuda
-                if not cuda.is_available():
-                    raise RuntimeError("to('cuda'): no CUDA device is available (deepcore.cuda.is_available() is "
-                                       "False)" + ("" if cuda.is_built() else "; this build has no CUDA engine"))
-                return Tensor._make(_backends.for_device(dev).to_device(x._data, dev.index))
-            # cuda:i -> cuda:j goes through the host: simple, and rare in this library's use.
-            return Tensor._make(_backends.for_device(dev).to_device(x._backend.to_host(x._data), dev.index))
-        return Tensor._make(x._backend.to_host(x._data))
-
-    @staticmethod
-    def backward(ctx, g):
-        return g.to(ctx.src), None
-
-
-class _Clone(_autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        out = x._backend.empty_on(list(x.shape), x.dtype._c, x.device.index)
-        x._backend.copy_(out, x._data)
-        return Tensor._make(out)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g
-
-
-from ._tensor_methods import install as _install_methods  # noqa: E402
-
-_install_methods(Tensor)

@@ -8,7 +8,7 @@ _CUDA = _C.Device.cuda
 def for_array(a):
     """The backend module that runs kernels on NDArray `a`."""
     if a.device == _CUDA:
-        from . import cuda
+        from . import cuda  # imported on first use: CPU-only work never loads the CUDA libraries
         return cuda
     return cpu
 
@@ -16,6 +16,6 @@ def for_array(a):
 def for_device(dev):
     """The backend module for a deepcore.device."""
     if dev.type == "cuda":
-        from . import cuda
+        from . import cuda  # (lazily, as in for_array)
         return cuda
     return cpu

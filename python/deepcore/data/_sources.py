@@ -17,7 +17,6 @@ import gzip
 import hashlib
 import importlib.util
 import os
-import shutil
 import subprocess
 import sys
 import tempfile

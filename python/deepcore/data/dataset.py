@@ -12,7 +12,8 @@ import numbers
 
 from .. import _C
 from ..dtypes import int64
-from ..tensor import Tensor, randperm, tensor
+from ..ops.random import randperm
+from ..tensor import Tensor, tensor
 
 
 class Dataset:

@@ -2,7 +2,9 @@
 import numbers
 
 from ..dtypes import int64
-from ..tensor import arange, randperm, tensor
+from ..ops.random import randperm
+from ..tensor import arange, tensor
+from .dataset import _permutation
 
 
 class Sampler:
@@ -48,7 +50,6 @@ class RandomSampler(Sampler):
 
     def _index_tensor(self):
         if self.generator is not None:
-            from .dataset import _permutation
             return _permutation(len(self.data_source), self.generator)
         return randperm(len(self.data_source))
 
@@ -67,7 +68,6 @@ class SubsetRandomSampler(Sampler):
         return len(self.indices)
 
     def _index_tensor(self):
-        from .dataset import _permutation
         if not self.indices:
             return tensor([], dtype=int64)
         return tensor(self.indices).index_select(0, _permutation(len(self.indices), self.generator))

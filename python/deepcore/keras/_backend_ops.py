@@ -18,16 +18,17 @@ float32 tensors.
 import numpy as np
 
 from .. import ops as _ops
+from ..ops.random import rand as _rand, randn as _randn
 from ..nn import functional as _F
 from ..tensor import Tensor
 from ..tensor import ones as _ones
 from ..tensor import ones_like as _ones_like
-from ..tensor import rand as _rand
-from ..tensor import randn as _randn
 from ..tensor import zeros as _zeros
 from ..tensor import zeros_like as _zeros_like
+from . import config as _config
 from ._common import as_tensor
 from ._symbolic import is_symbolic, symbolic_aware
+from .activations import relu as _relu
 
 __all__ = [
     "abs", "argmax", "argmin", "batch_flatten", "binary_crossentropy", "cast", "categorical_crossentropy",
@@ -44,6 +45,12 @@ def _t(x):
     if is_symbolic(x):
         raise ValueError(f"{x!r} is symbolic: this backend function needs a real tensor")
     return x if isinstance(x, Tensor) else as_tensor(x)
+
+
+def _clip(p):
+    """Probabilities clipped to [epsilon, 1 - epsilon] before a logarithm, as Keras 2 (keras.losses too)."""
+    eps = _config.epsilon()
+    return p.clamp(eps, 1.0 - eps)
 
 
 def _axis(axis):
@@ -223,7 +230,6 @@ def less_equal(x, y):
 
 # ---- activations and losses (Keras 2 argument order: target first) -------------------------------
 def relu(x, alpha=0.0, max_value=None):
-    from .activations import relu as _relu
     return _relu(_t(x), alpha=alpha, max_value=max_value)
 
 
@@ -246,7 +252,6 @@ def softmax(x, axis=-1):
 
 def binary_crossentropy(target, output, from_logits=False):
     """Elementwise, no mean (Keras 2's K.binary_crossentropy)."""
-    from .losses import _clip
     target, output = _t(target), _t(output)
     if from_logits:
         return _F.binary_cross_entropy_with_logits(output, target, reduction="none")
@@ -254,7 +259,6 @@ def binary_crossentropy(target, output, from_logits=False):
 
 
 def categorical_crossentropy(target, output, from_logits=False, axis=-1):
-    from .losses import _clip
     target, output = _t(target), _t(output)
     if from_logits:
         return -(target * output.log_softmax(axis)).sum(axis)

@@ -1,4 +1,4 @@
-"""Helpers shared by the Keras facade: layouts, name counters, (de)serialization of objects."""
+"""Helpers shared by the Keras facade: layouts, conversions, (de)serialization of objects."""
 import re
 
 import numpy as np
@@ -32,15 +32,6 @@ def as_list(x):
 
 def unpack(xs):
     return xs[0] if len(xs) == 1 else xs
-
-
-_uids = {}
-
-
-def unique_name(prefix):
-    """Keras 2 names: dense_1, dense_2, ... (one counter per prefix, starting at 1)."""
-    _uids[prefix] = _uids.get(prefix, 0) + 1
-    return f"{prefix}_{_uids[prefix]}"
 
 
 def snake_case(name):

@@ -10,10 +10,11 @@ nodes::
         return xent(x, x_decoded_mean) + kl(z_mean, z_log_var)
 
 deepcore runs eagerly, so a backend function, loss or arithmetic operator that meets a
-KerasTensor (or an expression built from one) returns a ``SymbolicValue``: the function and its
-arguments, kept for later. A Model scores each batch inside ``graph_values(values)``, which maps
-its KerasTensors to the tensors the current pass computed; there, expressions are evaluated on
-those tensors (in Keras' layout), and backend functions called on KerasTensors compute at once.
+KerasTensor (what Input and layer calls return; defined here) or an expression built from one
+returns a ``SymbolicValue``: the function and its arguments, kept for later. A Model scores each
+batch inside ``graph_values(values)``, which maps its KerasTensors to the tensors the current pass
+computed; there, expressions are evaluated on those tensors (in Keras' layout), and backend
+functions called on KerasTensors compute at once.
 Gradients flow through, since the evaluation uses deepcore's differentiable ops.
 """
 import contextlib
@@ -34,13 +35,8 @@ def graph_values(values):
         _passes.pop()
 
 
-def _is_keras_tensor(x):
-    from .layers.base import KerasTensor
-    return isinstance(x, KerasTensor)
-
-
 def is_symbolic(x):
-    if isinstance(x, SymbolicValue) or _is_keras_tensor(x):
+    if isinstance(x, (SymbolicValue, KerasTensor)):
         return True
     if isinstance(x, (list, tuple)):
         return any(is_symbolic(v) for v in x)
@@ -51,7 +47,7 @@ def resolve(x):
     """Real tensors for KerasTensors (from the pass being scored) and SymbolicValues (evaluated)."""
     if isinstance(x, SymbolicValue):
         return x.evaluate()
-    if _is_keras_tensor(x):
+    if isinstance(x, KerasTensor):
         if not _passes:
             raise ValueError(f"{x!r} is symbolic: it has a value only while a model that computes it is being "
                              f"trained or evaluated (use it in a loss, add_loss or a Lambda layer)")
@@ -119,3 +115,27 @@ class SymbolicValue(_Arithmetic):
 
     def __repr__(self):
         return f"<SymbolicValue {getattr(self.fn, '__name__', self.fn)}(...)>"
+
+
+class KerasTensor(_Arithmetic):
+    """A symbolic tensor: the Keras shape (batch dim None) and where it came from, (layer,
+    node_index, tensor_index) (layers/base.py records the nodes). Arithmetic and K functions on it
+    build expressions evaluated per training step."""
+
+    def __init__(self, shape, layer, node_index, tensor_index, name=None):
+        self.shape = tuple(shape)
+        self._keras_history = (layer, node_index, tensor_index)
+        self.name = name or f"{layer.name}/out:{tensor_index}"
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __repr__(self):
+        return f"<KerasTensor shape={self.shape} from {self._keras_history[0].name}>"
+
+    def __hash__(self):
+        return id(self)
+
+    def __eq__(self, other):
+        return self is other

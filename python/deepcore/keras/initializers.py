@@ -8,7 +8,8 @@ import math
 import numpy as np
 
 from .. import nn as _nn
-from ..tensor import empty, eye, randn, zeros
+from ..ops.random import randn
+from ..tensor import Tensor, empty, eye, zeros
 from ._common import deserialize
 
 
@@ -144,7 +145,6 @@ class Orthogonal(Initializer):
         q, r = np.linalg.qr(a)
         q = q * np.sign(np.diag(r))
         q = q.T if rows < cols else q
-        from ..tensor import Tensor
         return Tensor((self.gain * q[:rows, :cols]).reshape(shape).astype(np.float32))
 
     def get_config(self):

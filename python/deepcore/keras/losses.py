@@ -12,14 +12,10 @@ Called on a model's symbolic tensors (Keras 2's ``xent = losses.binary_crossentr
 while building a model), they return an expression evaluated at each training step
 (_symbolic.py)."""
 from ..nn import functional as F
-from . import backend
+from . import config as _config
+from ._backend_ops import _clip
 from ._common import as_tensor, deserialize
 from ._symbolic import symbolic_aware
-
-
-def _clip(p):
-    eps = backend.epsilon()
-    return p.clamp(eps, 1.0 - eps)
 
 
 def _prep(y_true, y_pred):
@@ -128,14 +124,14 @@ def _mean_absolute_error_mean(y_true, y_pred):
 def mean_absolute_percentage_error(y_true, y_pred):
     y_true, y_pred = _prep(y_true, y_pred)
     y_true = _same_shape("mean_absolute_percentage_error", y_true, y_pred)
-    return ((y_true - y_pred).abs() / y_true.abs().clamp(backend.epsilon(), None)).mean(-1) * 100.0
+    return ((y_true - y_pred).abs() / y_true.abs().clamp(_config.epsilon(), None)).mean(-1) * 100.0
 
 
 @symbolic_aware
 def mean_squared_logarithmic_error(y_true, y_pred):
     y_true, y_pred = _prep(y_true, y_pred)
     y_true = _same_shape("mean_squared_logarithmic_error", y_true, y_pred)
-    d = (y_pred.clamp(backend.epsilon(), None) + 1.0).log() - (y_true.clamp(backend.epsilon(), None) + 1.0).log()
+    d = (y_pred.clamp(_config.epsilon(), None) + 1.0).log() - (y_true.clamp(_config.epsilon(), None) + 1.0).log()
     return (d * d).mean(-1)
 
 
@@ -181,7 +177,7 @@ def kullback_leibler_divergence(y_true, y_pred):
 def poisson(y_true, y_pred):
     y_true, y_pred = _prep(y_true, y_pred)
     y_true = _same_shape("poisson", y_true, y_pred)
-    return (y_pred - y_true * (y_pred + backend.epsilon()).log()).mean(-1)
+    return (y_pred - y_true * (y_pred + _config.epsilon()).log()).mean(-1)
 
 
 @symbolic_aware

@@ -1,5 +1,6 @@
 """keras.metrics: per-sample metric functions (fit reports their batch means, averaged over the
 epoch weighted by batch size, as Keras 2). Any loss function is also a metric."""
+from ..nn.functional import nll_loss
 from . import losses as _losses
 from ._common import as_tensor, deserialize
 from .losses import (  # noqa: F401
@@ -43,7 +44,6 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
     y_true = as_tensor(y_true, dtype=None).long()
     if y_true.ndim == y_pred.ndim:
         y_true = y_true.reshape(tuple(y_true.shape[:-1]))
-    from ..nn.functional import nll_loss
     true_score = -nll_loss(y_pred, y_true, reduction="none").reshape(-1, 1)  # = y_pred[i, y_true[i]]
     higher = (y_pred > true_score).to(y_pred.dtype).sum(-1)
     return (higher < k).to(y_pred.dtype)

@@ -25,7 +25,7 @@ step (what ``decay`` reads), as Keras' shared counter.
 import math
 
 from .. import optim as _optim
-from . import backend as _backend
+from . import config as _config
 from ._common import deserialize
 
 
@@ -165,7 +165,7 @@ class RMSprop(Optimizer):
     def __init__(self, lr=None, rho=0.9, epsilon=None, decay=0.0, **kwargs):
         super().__init__(lr=lr, decay=decay, **kwargs)
         self.rho = float(rho)
-        self.epsilon = _backend.epsilon() if epsilon is None else float(epsilon)
+        self.epsilon = _config.epsilon() if epsilon is None else float(epsilon)
 
     def _make(self, params):
         return _optim.RMSprop(params, lr=self.lr, alpha=self.rho, eps=self.epsilon)
@@ -183,7 +183,7 @@ class Adagrad(Optimizer):
 
     def __init__(self, lr=None, epsilon=None, decay=0.0, **kwargs):
         super().__init__(lr=lr, decay=decay, **kwargs)
-        self.epsilon = _backend.epsilon() if epsilon is None else float(epsilon)
+        self.epsilon = _config.epsilon() if epsilon is None else float(epsilon)
 
     def _make(self, params):
         return _optim.Adagrad(params, lr=self.lr, eps=self.epsilon)
@@ -202,7 +202,7 @@ class Adadelta(Optimizer):
     def __init__(self, lr=None, rho=0.95, epsilon=None, decay=0.0, **kwargs):
         super().__init__(lr=lr, decay=decay, **kwargs)
         self.rho = float(rho)
-        self.epsilon = _backend.epsilon() if epsilon is None else float(epsilon)
+        self.epsilon = _config.epsilon() if epsilon is None else float(epsilon)
 
     def _make(self, params):
         return _optim.Adadelta(params, lr=self.lr, rho=self.rho, eps=self.epsilon)
@@ -222,7 +222,7 @@ class Adam(Optimizer):
     def __init__(self, lr=None, beta_1=0.9, beta_2=0.999, epsilon=None, decay=0.0, amsgrad=False, **kwargs):
         super().__init__(lr=lr, decay=decay, **kwargs)
         self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
-        self.epsilon = _backend.epsilon() if epsilon is None else float(epsilon)
+        self.epsilon = _config.epsilon() if epsilon is None else float(epsilon)
         self.amsgrad = bool(amsgrad)
 
     def _make(self, params):

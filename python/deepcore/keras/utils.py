@@ -12,6 +12,8 @@ import types
 
 import numpy as np
 
+from .preprocessing.sequence import pad_sequences  # noqa: F401  (keras.utils.pad_sequences: Keras 3's home of it)
+
 
 def _as_numpy(x, name):
     if hasattr(x, "numpy") and not isinstance(x, np.ndarray):   # a deepcore (or torch) tensor
@@ -237,9 +239,3 @@ class Progbar:
         else:
             sys.stdout.write(line + "\n")
         sys.stdout.flush()
-
-
-def pad_sequences(*args, **kwargs):
-    """keras.utils.pad_sequences (Keras 3's home of keras.preprocessing.sequence.pad_sequences)."""
-    from .preprocessing.sequence import pad_sequences as pad
-    return pad(*args, **kwargs)

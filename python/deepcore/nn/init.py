@@ -7,7 +7,7 @@ import math
 import numbers
 
 from ..autograd import no_grad
-from ..tensor import rand, randn
+from ..ops.random import rand, randn
 
 
 def calculate_gain(nonlinearity, param=None):

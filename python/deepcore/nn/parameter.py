@@ -1,5 +1,5 @@
 """Parameter: a Tensor that a Module registers as one of its learnable weights."""
-from ..tensor import Tensor
+from ..tensor import Tensor, empty
 
 
 class Parameter(Tensor):
@@ -13,7 +13,6 @@ class Parameter(Tensor):
 
     def __init__(self, data=None, requires_grad=True):
         if data is None:
-            from ..tensor import empty
             data = empty(0)
         if not isinstance(data, Tensor):
             data = Tensor(data)

@@ -14,11 +14,12 @@ to the loss before ``backward()``::
 import math
 
 from ..autograd import no_grad
+from ..ops.shape import cat
 from ..tensor import Tensor, tensor
+from .modules.module import Module
 
 
 def _params(module_or_params, what):
-    from .modules.module import Module
     if isinstance(module_or_params, Module):
         return list(module_or_params.parameters())
     if isinstance(module_or_params, Tensor):
@@ -32,7 +33,6 @@ def _params(module_or_params, what):
 
 
 def _penalty(module_or_params, fn, what, include_bias):
-    from .modules.module import Module
     if isinstance(module_or_params, Module) and not include_bias:
         params = [p for name, p in module_or_params.named_parameters() if not name.endswith("bias")]
     else:
@@ -92,7 +92,6 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
 
 
 def parameters_to_vector(parameters):
-    from ..ops.shape import cat
     return cat([p.reshape(-1) for p in _params(parameters, "parameters_to_vector")])
 
 

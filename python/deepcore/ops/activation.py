@@ -3,7 +3,7 @@ import warnings
 
 from ..autograd import Function
 from ..tensor import Tensor
-from ._util import normalize_dim
+from .._dims import normalize_dim
 
 
 class _SoftmaxFamily(Function):

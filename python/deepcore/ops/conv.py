@@ -1,32 +1,15 @@
 """conv2d (NCHW, cross-correlation like PyTorch) forward and backward on the native kernels."""
 from ..autograd import Function
 from ..tensor import Tensor
-
-
-def _pair(value, name, op, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, tuple, list)):
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    pair = (value, value) if isinstance(value, int) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in pair):
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    if any(v < minimum for v in pair):
-        raise ValueError(f"{op}: {name} must be {'positive' if minimum else 'non-negative'}, got {value!r}")
-    return pair
-
-
-def _check_float_tensor(op, what, t):
-    if not isinstance(t, Tensor):
-        raise TypeError(f"{op}: {what} must be a Tensor, got {type(t).__name__}")
-    if not t.dtype.is_floating_point:
-        raise TypeError(f"{op}: {what} must be float32 or float64, got {t.dtype.name}")
+from ._checks import check_float_tensor, pair
 
 
 def _check_conv_args(op, x, weight, bias, groups, weight_layout):
     """Types, dtypes, devices and ranks of a convolution's operands, and groups."""
-    _check_float_tensor(op, "input", x)
-    _check_float_tensor(op, "weight", weight)
+    check_float_tensor(op, "input", x)
+    check_float_tensor(op, "weight", weight)
     if bias is not None:
-        _check_float_tensor(op, "bias", bias)
+        check_float_tensor(op, "bias", bias)
     for what, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.dtype is not x.dtype:
             raise TypeError(f"{op}: input is {x.dtype.name} but {what} is {t.dtype.name}")
@@ -87,8 +70,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise ValueError(f"{op}: weight has {out_ch} output channels, which groups={groups} does not divide")
     if bias is not None and tuple(bias.shape) != (out_ch,):
         raise ValueError(f"{op}: bias must have shape ({out_ch},) to match the weight, got {tuple(bias.shape)}")
-    stride = _pair(stride, "stride", op, 1)
-    dilation = _pair(dilation, "dilation", op, 1)
+    stride = pair(stride, "stride", op, 1)
+    dilation = pair(dilation, "dilation", op, 1)
     span = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
     if isinstance(padding, str):
         if padding == "valid":
@@ -102,7 +85,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         else:
             raise ValueError(f"{op}: padding must be 'valid', 'same', an int or a pair, got {padding!r}")
     else:
-        ph, pw = _pair(padding, "padding", op, 0)
+        ph, pw = pair(padding, "padding", op, 0)
         pads = (ph, ph, pw, pw)
     padded = (x.shape[2] + pads[0] + pads[1], x.shape[3] + pads[2] + pads[3])
     if padded[0] < span[0] or padded[1] < span[1]:
@@ -160,12 +143,12 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
         raise ValueError(f"{op}: weight has {in_ch} input channels, which groups={groups} does not divide")
     if bias is not None and tuple(bias.shape) != (out_per_group * groups,):
         raise ValueError(f"{op}: bias must have shape ({out_per_group * groups},), got {tuple(bias.shape)}")
-    stride = _pair(stride, "stride", op, 1)
-    dilation = _pair(dilation, "dilation", op, 1)
+    stride = pair(stride, "stride", op, 1)
+    dilation = pair(dilation, "dilation", op, 1)
     span = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
     if _pads is None:
-        ph, pw = _pair(padding, "padding", op, 0)
-        oph, opw = _pair(output_padding, "output_padding", op, 0)
+        ph, pw = pair(padding, "padding", op, 0)
+        oph, opw = pair(output_padding, "output_padding", op, 0)
         for o, s, d in ((oph, stride[0], dilation[0]), (opw, stride[1], dilation[1])):
             if o >= max(s, d):
                 raise ValueError(f"{op}: output_padding {output_padding!r} must be smaller than the stride "

@@ -3,6 +3,7 @@ from .. import _C
 from ..autograd import Function
 from ..tensor import Tensor
 from ..dtypes import promote, promote_scalar
+from ._checks import check_tensor, require_float
 from .reduce import sum_to
 
 B = _C.BinaryOp
@@ -288,10 +289,11 @@ class Clamp(Function):
         return g * mask, None, None
 
 
-def _require_float(op, x):
-    if not x.dtype.is_floating_point:
-        raise TypeError(f"{op}: expected a float32 or float64 tensor, got {x.dtype.name} "
-                        f"(convert with .float() first)")
+def leaky_relu(x, negative_slope=0.01):
+    """max(x, 0) + negative_slope * min(x, 0)."""
+    check_tensor("leaky_relu", "input", x)
+    require_float("leaky_relu", x)
+    return LeakyRelu.apply(x, negative_slope)
 
 
 def binary(fn, op_name, a, b):
@@ -306,7 +308,7 @@ def compare(op, a, b):
 
 def unary(fn, op_name, x, needs_float=True):
     if needs_float:
-        _require_float(op_name, x)
+        require_float(op_name, x)
     return fn.apply(x)
 
 

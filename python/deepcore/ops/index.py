@@ -4,10 +4,12 @@ The backward of a gather is a scatter-add into zeros: repeated indices
 accumulate their gradients, as in PyTorch.
 """
 import numbers
+import re
 
 from ..autograd import Function, is_grad_enabled
-from ..tensor import Tensor
-from ._util import normalize_dim
+from ..tensor import Tensor, arange, tensor
+from ._checks import check_tensor
+from .._dims import normalize_dim
 from .elementwise import where
 
 
@@ -21,7 +23,6 @@ def _index_tensor(index, op, device):
         return index
     if isinstance(index, numbers.Integral) and not isinstance(index, bool):
         index = [int(index)]
-    from ..tensor import tensor
     try:
         t = tensor(index)
     except TypeError:
@@ -91,6 +92,64 @@ def index_add_(x, dim, index, source, alpha=1):
     return x
 
 
-# Tensor.index_select / Tensor.index_add_ (attached here so this family stays in one file).
-Tensor.index_select = index_select
-Tensor.index_add_ = index_add_
+def _padding_index(op, padding_idx, num_embeddings):
+    """padding_idx in [0, num_embeddings) (a negative one counts from the end, as in PyTorch), or None."""
+    if padding_idx is None:
+        return None
+    if isinstance(padding_idx, bool) or not isinstance(padding_idx, numbers.Integral) \
+            or not -num_embeddings <= padding_idx < num_embeddings:
+        raise ValueError(f"{op}: padding_idx={padding_idx!r} must be an int within num_embeddings "
+                         f"(-{num_embeddings} <= padding_idx < {num_embeddings})")
+    return int(padding_idx) % num_embeddings
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    """The rows of weight (num_embeddings, embedding_dim) at the int64 indices `input` (any shape):
+    (*input.shape, embedding_dim). Repeated indices accumulate their gradients; the padding_idx row
+    gets none (its value is still returned, as in PyTorch)."""
+    check_tensor("embedding", "input", input)
+    check_tensor("embedding", "weight", weight)
+    for name, value, default in (("max_norm", max_norm, None), ("scale_grad_by_freq", scale_grad_by_freq, False),
+                                 ("sparse", sparse, False)):
+        if value != default:
+            raise ValueError(f"embedding: {name}={value!r} is not supported (not implemented; only "
+                             f"{name}={default!r})")
+    if input.dtype.name != "int64":
+        raise TypeError(f"embedding: expected int64 indices, got a {input.dtype.name} input of shape "
+                        f"{tuple(input.shape)} (convert with input.long())")
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape "
+                         f"{tuple(weight.shape)}")
+    num = weight.shape[0]
+    padding_idx = _padding_index("embedding", padding_idx, num)
+    flat = input.reshape(-1)
+    try:  # the gather checks the range itself; only its message is reworded here (no extra pass)
+        rows = index_select(weight, 0, flat)
+    except ValueError as e:
+        bad = re.search(r"index (-?\d+) .*out of range", str(e))
+        if bad is None:
+            raise
+        raise IndexError(f"embedding: index {bad.group(1)} is out of range for a table of {num} embeddings "
+                         f"(expected 0 <= index < {num}); input of shape {tuple(input.shape)}") from None
+    if padding_idx is not None and rows.requires_grad:
+        rows = MaskRowGrad.apply(rows, flat != padding_idx)
+    return rows.reshape(tuple(input.shape) + (weight.shape[1],))
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 class indices (any shape) -> int64 (*shape, num_classes) with a 1 at each index
+    (num_classes=-1: the largest index + 1)."""
+    check_tensor("one_hot", "tensor", tensor)
+    if tensor.dtype.name != "int64":
+        raise TypeError(f"one_hot: expected int64 class indices, got {tensor.dtype.name}")
+    if tensor.numel() == 0 and num_classes < 0:
+        raise ValueError("one_hot: cannot infer num_classes from an empty tensor; pass num_classes")
+    lo = int(tensor.min().item()) if tensor.numel() else 0
+    hi = int(tensor.max().item()) if tensor.numel() else -1
+    if num_classes < 0:
+        num_classes = hi + 1
+    if lo < 0 or hi >= num_classes:
+        raise ValueError(f"one_hot: class index {lo if lo < 0 else hi} is out of range for num_classes={num_classes}")
+    classes = arange(num_classes, dtype=tensor.dtype, device=tensor.device)
+    return (tensor.unsqueeze(-1) == classes).long()

@@ -2,6 +2,7 @@
 (and optionally ReLU) fused around the GEMM."""
 from ..autograd import Function
 from ..tensor import Tensor
+from ._checks import check_tensor
 
 
 class Linear(Function):
@@ -31,6 +32,8 @@ class Linear(Function):
 
 def linear(x, weight, bias=None, relu=False):
     """x (..., in) @ weight(out, in)^T + bias(out), then ReLU when `relu`."""
+    check_tensor("linear", "input", x)
+    check_tensor("linear", "weight", weight)
     if x.ndim == 0 or x.shape[-1] != weight.shape[-1] or weight.ndim != 2:
         raise ValueError(f"linear: input of shape {tuple(x.shape)} does not fit a weight of shape "
                          f"{tuple(weight.shape)} (the last input dimension must be {weight.shape[-1]})")

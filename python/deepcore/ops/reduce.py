@@ -4,7 +4,7 @@ from collections import namedtuple
 from .. import _C
 from ..autograd import Function
 from ..tensor import Tensor
-from ._util import expand_array, normalize_dim, normalize_dims
+from .._dims import expand_array, normalize_dim, normalize_dims
 
 R = _C.ReduceOp
 B = _C.BinaryOp
@@ -112,8 +112,9 @@ def mean(x, dim=None, keepdim=False):
     return Mean.apply(x, normalize_dims(dim, x.ndim, "mean"), keepdim)
 
 
-MaxResult = namedtuple("max", ["values", "indices"])
-MinResult = namedtuple("min", ["values", "indices"])
+# Named "max"/"min" so that they print as PyTorch's torch.return_types.max(values=..., indices=...).
+MaxResult = namedtuple("max", ["values", "indices"])  # type: ignore[name-match]
+MinResult = namedtuple("min", ["values", "indices"])  # type: ignore[name-match]
 
 
 def _extreme(cls, is_max, result_type, name, x, dim, keepdim):
@@ -123,8 +124,7 @@ def _extreme(cls, is_max, result_type, name, x, dim, keepdim):
             raise ValueError(f"{name}: the tensor is empty (shape {tuple(x.shape)}); there is no {name}")
         return cls.apply(x, tuple(range(x.ndim)), False)
     if isinstance(dim, Tensor):  # max(a, b): the elementwise maximum, as in torch.max(a, b)
-        from .elementwise import Maximum, Minimum, binary
-        return binary(Maximum if is_max else Minimum, name, x, dim)
+        return x.maximum(dim) if is_max else x.minimum(dim)
     d = normalize_dim(dim, x.ndim, name)
     values = cls.apply(x, (d,) if x.ndim else (), keepdim)
     indices = Tensor._make(x._backend.arg_reduce(is_max, x._data, d, keepdim))

@@ -2,9 +2,9 @@
 import numbers
 
 from .. import _C
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
-from ._util import contiguous_strides, expand_array, normalize_dim
+from .._dims import contiguous_strides, expand_array, normalize_dim
 from .reduce import sum_to
 
 
@@ -207,7 +207,6 @@ def getitem(x, index):
 
 def setitem(x, index, value):
     """x[index] = value: writes through a view (no autograd through the target)."""
-    from ..autograd import is_grad_enabled
     if x.requires_grad and is_grad_enabled():
         raise RuntimeError("setitem: cannot assign into a tensor that requires grad outside no_grad() "
                            f"(shape {tuple(x.shape)}); wrap the assignment in deepcore.no_grad()")

@@ -20,13 +20,14 @@ from .recurrent import GRU, LSTM, SimpleRNN  # noqa: F401
 from .regularization import (  # noqa: F401
     ActivityRegularization, GaussianDropout, GaussianNoise, SpatialDropout1D, SpatialDropout2D,
 )
+from .serialization import deserialize_layer, register  # noqa: F401
 from .wrappers import Bidirectional, TimeDistributed  # noqa: F401
 
-_BUILTIN = {cls.__name__: cls for cls in (
+register(
     InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Permute, Lambda, Conv2D, MaxPooling2D,
     AveragePooling2D, UpSampling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, BatchNormalization, Add, Subtract,
     Multiply, Average, Maximum, Minimum, Concatenate, LeakyReLU, PReLU, ELU, ThresholdedReLU, ReLU, Softmax,
     ZeroPadding2D, Cropping2D, Conv2DTranspose, Embedding, SimpleRNN, LSTM, GRU,
     Bidirectional, TimeDistributed, Conv1D, MaxPooling1D, AveragePooling1D, UpSampling1D, GlobalMaxPooling1D,
     GlobalAveragePooling1D, RepeatVector, GaussianNoise, ZeroPadding1D, Cropping1D, Dot, LayerNormalization,
-    GaussianDropout, SpatialDropout1D, SpatialDropout2D, ActivityRegularization)}
+    GaussianDropout, SpatialDropout1D, SpatialDropout2D, ActivityRegularization)

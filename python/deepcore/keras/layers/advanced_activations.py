@@ -6,6 +6,7 @@ PReLU's alpha has Keras' shape (the input's, without the batch axis), so it sees
 """
 from ...nn import functional as F
 from .. import activations, initializers, regularizers
+from .._common import serialize
 from .base import Layer
 
 
@@ -131,6 +132,5 @@ class PReLU(Layer):
         return input_shape
 
     def get_config(self):
-        from .._common import serialize
         return dict(super().get_config(), alpha_initializer=serialize(self.alpha_initializer),
                     alpha_regularizer=serialize(self.alpha_regularizer), shared_axes=self.shared_axes)

@@ -1,4 +1,5 @@
-"""Layer, the symbolic KerasTensor, Node, InputLayer and Input: the functional-API machinery.
+"""Layer, Node, InputLayer and Input: the functional-API machinery (the symbolic KerasTensor is
+_symbolic.py's).
 
 A Layer is a deepcore ``nn.Module`` whose weights are ``nn.Parameter`` s (trainable) or buffers
 (non-trainable), so deepcore.optim trains them and a layer reused in two models shares them.
@@ -19,31 +20,9 @@ from ...autograd import no_grad
 from ...nn import Module, Parameter
 from ...tensor import Tensor, zeros
 from .. import initializers, regularizers
-from .._common import as_list, as_tensor, snake_case, to_internal, to_keras, unique_name, unpack
-from .._symbolic import _Arithmetic, is_symbolic
-
-
-class KerasTensor(_Arithmetic):
-    """A symbolic tensor: the Keras shape (batch dim None) and where it came from. Arithmetic and
-    K functions on it build expressions evaluated per training step (keras/_symbolic.py)."""
-
-    def __init__(self, shape, layer, node_index, tensor_index, name=None):
-        self.shape = tuple(shape)
-        self._keras_history = (layer, node_index, tensor_index)
-        self.name = name or f"{layer.name}/out:{tensor_index}"
-
-    @property
-    def ndim(self):
-        return len(self.shape)
-
-    def __repr__(self):
-        return f"<KerasTensor shape={self.shape} from {self._keras_history[0].name}>"
-
-    def __hash__(self):
-        return id(self)
-
-    def __eq__(self, other):
-        return self is other
+from .._common import as_list, as_tensor, serialize, snake_case, to_internal, to_keras, unpack
+from .._symbolic import KerasTensor, is_symbolic
+from ..config import unique_name
 
 
 class Node:
@@ -286,7 +265,6 @@ class Layer(Module):
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
         if self.activity_regularizer is not None:
-            from .._common import serialize
             config["activity_regularizer"] = serialize(self.activity_regularizer)
         return config
 

@@ -5,30 +5,23 @@ Conv2D keeps its kernel as the conv kernel reads it, (filters, in, kh, kw); get_
 and saved files use Keras' (kh, kw, in, filters). 'same' padding follows TensorFlow: when the total
 padding is odd the extra row/column goes at the bottom/right."""
 from ...nn import functional as F
+from ...ops._checks import pair
 from ...ops.conv import conv_transpose2d
 from ...ops.shape import cat
 from ...tensor import zeros
-from .. import activations, backend, initializers, regularizers
+from .. import activations, initializers, regularizers
+from .. import config as _config
 from .._common import serialize
 from .base import Layer
 from .core import activate
 
 
-def _pair(value, name):
-    if isinstance(value, int):
-        return (value, value)
-    value = tuple(int(v) for v in value)
-    if len(value) != 2:
-        raise ValueError(f"{name} must be an int or a tuple of 2 ints, got {value}")
-    return value
-
-
 def _check_format(layer, data_format):
     if data_format not in (None, "channels_last"):
         raise NotImplementedError(f"{layer}: only data_format='channels_last' (Keras' default) is supported")
-    if data_format is None and backend.image_data_format() != "channels_last":
+    if data_format is None and _config.image_data_format() != "channels_last":
         raise NotImplementedError(f"{layer}: keras.backend.image_data_format() is "
-                                  f"{backend.image_data_format()!r}, but deepcore's layers are channels_last only "
+                                  f"{_config.image_data_format()!r}, but deepcore's layers are channels_last only "
                                   f"(set it back with set_image_data_format('channels_last'))")
 
 
@@ -90,11 +83,11 @@ class Conv2D(Layer):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         _check_format("Conv2D", data_format)
         self.filters = int(filters)
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.strides = _pair(strides, "strides")
+        self.kernel_size = pair(kernel_size, "kernel_size", type(self).__name__, 1)
+        self.strides = pair(strides, "strides", type(self).__name__, 1)
         self.padding = _padding(padding, "Conv2D")
         self.data_format = data_format
-        self.dilation_rate = _pair(dilation_rate, "dilation_rate")
+        self.dilation_rate = pair(dilation_rate, "dilation_rate", type(self).__name__, 1)
         if self.dilation_rate != (1, 1) and self.strides != (1, 1):
             raise ValueError("Conv2D: dilation_rate > 1 is incompatible with strides > 1 (as in Keras)")
         self.activation = activations.get(activation)
@@ -163,7 +156,8 @@ class Conv2DTranspose(Conv2D):
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", output_padding=None, **kwargs):
         super().__init__(filters, kernel_size, strides=strides, padding=padding, **kwargs)
-        self.output_padding = None if output_padding is None else _pair(output_padding, "output_padding")
+        self.output_padding = (None if output_padding is None else
+                               pair(output_padding, "output_padding", type(self).__name__))
         for p, s in zip(self.output_padding or (), self.strides):
             if p >= s:
                 raise ValueError(f"Conv2DTranspose: output_padding {self.output_padding} must be smaller than the "
@@ -210,8 +204,8 @@ class _Pooling2D(Layer):
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(**kwargs)
         _check_format(type(self).__name__, data_format)
-        self.pool_size = _pair(pool_size, "pool_size")
-        self.strides = _pair(strides, "strides") if strides is not None else self.pool_size
+        self.pool_size = pair(pool_size, "pool_size", type(self).__name__, 1)
+        self.strides = pair(strides, "strides", type(self).__name__, 1) if strides is not None else self.pool_size
         self.padding = _padding(padding, type(self).__name__)
         self.data_format = data_format
 
@@ -287,7 +281,7 @@ class UpSampling2D(Layer):
         _check_format("UpSampling2D", data_format)
         if interpolation != "nearest":
             raise NotImplementedError("UpSampling2D: only interpolation='nearest' is supported")
-        self.size = _pair(size, "size")
+        self.size = pair(size, "size", type(self).__name__, 1)
         self.data_format, self.interpolation = data_format, interpolation
 
     def call(self, inputs):

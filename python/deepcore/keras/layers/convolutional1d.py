@@ -95,8 +95,8 @@ class _Pooling1D:
         super().__init__(pool_size=(1, size), strides=(1, step), padding=padding, **kwargs)
         self.data_format = data_format
 
-    def call(self, inputs):
-        return _as_sequence(super().call(_as_image(inputs)))
+    def call(self, inputs, **kwargs):
+        return _as_sequence(super().call(_as_image(inputs), **kwargs))
 
     def compute_output_shape(self, input_shape):
         n, steps, c = input_shape
@@ -124,8 +124,8 @@ class UpSampling1D(UpSampling2D):
     def __init__(self, size=2, **kwargs):
         super().__init__(size=(1, _single(size, "size")), **kwargs)
 
-    def call(self, inputs):
-        return _as_sequence(super().call(_as_image(inputs)))
+    def call(self, inputs, **kwargs):
+        return _as_sequence(super().call(_as_image(inputs), **kwargs))
 
     def compute_output_shape(self, input_shape):
         n, steps, c = input_shape

@@ -5,7 +5,7 @@ import numpy as np
 from ...nn import functional as F
 from ...ops.linear import linear as fused_linear
 from .. import activations, initializers, regularizers
-from .. import backend as _backend
+from .. import config as _config
 from .._common import serialize, to_internal, to_keras
 from .base import Layer
 
@@ -125,7 +125,7 @@ class Flatten(Layer):
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
         if data_format not in (None, "channels_last") or (
-                data_format is None and _backend.image_data_format() != "channels_last"):
+                data_format is None and _config.image_data_format() != "channels_last"):
             raise NotImplementedError("Flatten: only data_format='channels_last' is supported (check "
                                       "keras.backend.image_data_format())")
         self.data_format = data_format

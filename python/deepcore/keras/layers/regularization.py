@@ -3,7 +3,8 @@ SpatialDropout2D, ActivityRegularization. The noises act only while training."""
 import math
 
 from ...nn import functional as F
-from ...tensor import ones, randn
+from ...ops.random import randn
+from ...tensor import ones
 from .. import regularizers
 from .base import Layer
 

@@ -3,6 +3,7 @@ applied to every time step), Keras 2 names and behaviour."""
 from ...ops.shape import cat, stack, unbind
 from .._common import to_internal, to_keras
 from .base import Layer
+from .serialization import deserialize_layer
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
@@ -10,7 +11,6 @@ _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 def _layer_from(layer):
     """A layer object, or one rebuilt from its serialized {'class_name', 'config'} (load_model)."""
     if isinstance(layer, dict):
-        from ..models import deserialize_layer
         return deserialize_layer(layer)
     if not isinstance(layer, Layer):
         raise TypeError(f"expected a Keras layer, got {type(layer).__name__}")

@@ -1,5 +1,5 @@
 """BatchNorm1d and BatchNorm2d: batch statistics in training, running statistics in eval."""
-from ...tensor import empty as _empty, ones as _ones, zeros as _zeros
+from ...tensor import ones as _ones, zeros as _zeros
 from ...dtypes import int64
 from .. import functional as F
 from .. import init
@@ -8,7 +8,7 @@ from .module import Module
 
 
 class _BatchNorm(Module):
-    _expected_dims = ()
+    _expected_dims: tuple = ()
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
                  dtype=None, *, bias=True):

@@ -1,13 +1,10 @@
 """Conv2d and ConvTranspose2d (NCHW) on deepcore.ops.conv."""
+from ...ops._checks import pair
 from ...tensor import empty as _empty
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from .module import Module
-
-
-def _pair(v):
-    return (v, v) if isinstance(v, int) else tuple(v)
 
 
 class _ConvNd(Module):
@@ -59,10 +56,10 @@ class Conv2d(_ConvNd):
             raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.kernel_size = _pair(kernel_size)
-        self.stride = _pair(stride)
-        self.padding = padding if isinstance(padding, str) else _pair(padding)
-        self.dilation = _pair(dilation)
+        self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d", 1)
+        self.stride = pair(stride, "stride", "Conv2d", 1)
+        self.padding = padding if isinstance(padding, str) else pair(padding, "padding", "Conv2d")
+        self.dilation = pair(dilation, "dilation", "Conv2d", 1)
         self.groups = groups
         self.padding_mode = padding_mode
         if isinstance(padding, str) and padding == "same" and self.stride != (1, 1):
@@ -86,9 +83,11 @@ class ConvTranspose2d(_ConvNd):
         if padding_mode != "zeros":
             raise ValueError(f"Only 'zeros' padding mode is supported for ConvTranspose2d, got {padding_mode!r}")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
-        self.padding, self.output_padding = _pair(padding), _pair(output_padding)
-        self.dilation, self.groups, self.padding_mode = _pair(dilation), groups, padding_mode
+        op = "ConvTranspose2d"
+        self.kernel_size, self.stride = pair(kernel_size, "kernel_size", op, 1), pair(stride, "stride", op, 1)
+        self.padding = pair(padding, "padding", op)
+        self.output_padding = pair(output_padding, "output_padding", op)
+        self.dilation, self.groups, self.padding_mode = pair(dilation, "dilation", op, 1), groups, padding_mode
         self._make_parameters((in_channels, out_channels // groups) + self.kernel_size, out_channels, bias, dtype,
                               device)
 

@@ -1,5 +1,5 @@
 """Linear, Identity, Flatten."""
-from ...tensor import empty as _empty, ones as _ones, zeros as _zeros
+from ...tensor import empty as _empty
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter

@@ -1,4 +1,5 @@
 """Loss modules: thin wrappers over nn.functional with PyTorch's arguments and defaults."""
+from ...ops.loss import _legacy_reduction
 from .. import functional as F
 from .module import Module
 
@@ -6,7 +7,7 @@ from .module import Module
 class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
-        self.reduction = F._legacy_reduction(size_average, reduce, reduction)
+        self.reduction = _legacy_reduction(size_average, reduce, reduction)
 
     def extra_repr(self):
         return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"

@@ -1,4 +1,5 @@
 """MaxPool2d, AvgPool2d and Upsample (nearest) on deepcore.ops.pool."""
+from ...ops._checks import unsupported
 from .. import functional as F
 from .module import Module
 
@@ -12,7 +13,7 @@ class MaxPool2d(Module):
         self.dilation = dilation
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
-        F._unsupported("MaxPool2d", dilation=(dilation, 1), ceil_mode=(ceil_mode, False),
+        unsupported("MaxPool2d", dilation=(dilation, 1), ceil_mode=(ceil_mode, False),
                        return_indices=(return_indices, False))
 
     def forward(self, input):
@@ -33,7 +34,7 @@ class AvgPool2d(Module):
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
-        F._unsupported("AvgPool2d", ceil_mode=(ceil_mode, False), count_include_pad=(count_include_pad, True),
+        unsupported("AvgPool2d", ceil_mode=(ceil_mode, False), count_include_pad=(count_include_pad, True),
                        divisor_override=(divisor_override, None))
 
     def forward(self, input):

@@ -1,5 +1,6 @@
 """Embedding: a lookup table of learnable vectors, as torch.nn.Embedding."""
 from ...autograd import no_grad
+from ...ops.index import _padding_index
 from ...tensor import Tensor, empty as _empty
 from .. import functional as F
 from .. import init
@@ -21,7 +22,7 @@ class Embedding(Module):
                 raise ValueError(f"Embedding: {name}={value!r} is not supported (not implemented; only "
                                  f"{name}={default!r})")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        self.padding_idx = F._padding_index("Embedding", padding_idx, num_embeddings)
+        self.padding_idx = _padding_index("Embedding", padding_idx, num_embeddings)
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         if _weight is None:

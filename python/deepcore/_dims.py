@@ -1,5 +1,5 @@
-"""Shape helpers shared by the op families (metadata only, no arithmetic)."""
-from .. import _C
+"""Dimension and stride arithmetic on shapes, shared by Tensor and the op families (metadata only)."""
+from . import _C
 
 
 def normalize_dim(dim, ndim, op):
@@ -30,18 +30,6 @@ def contiguous_strides(shape):
         strides.append(s)
         s *= max(d, 1)
     return tuple(reversed(strides))
-
-
-def broadcast_shape(a, b, op):
-    n = max(len(a), len(b))
-    a = (1,) * (n - len(a)) + tuple(a)
-    b = (1,) * (n - len(b)) + tuple(b)
-    out = []
-    for i, (x, y) in enumerate(zip(a, b)):
-        if x != y and x != 1 and y != 1:
-            raise ValueError(f"{op}: shapes {a} and {b} cannot be broadcast together (dimension {i}: {x} vs {y})")
-        out.append(y if x == 1 else x)
-    return tuple(out)
 
 
 def expand_array(nd, shape, op="expand"):

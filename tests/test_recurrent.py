@@ -1,7 +1,6 @@
-"""nn.RNN / LSTM / GRU, their cells, and nn.Embedding / F.embedding.
+"""Recurrent family (nn.RNN/LSTM/GRU and their cells) against PyTorch, float64 gradcheck, their errors and a small learning task.
 
-Compared with PyTorch (parameters copied by name: outputs, final states and every gradient), with
-finite differences in float64, with a NumPy gather, on their errors, and on a small learning task.
+PyTorch twins get the parameters copied by name; outputs, final states and every gradient are compared.
 """
 import math
 import warnings
@@ -249,7 +248,10 @@ def test_cell_gradcheck(rng, mode):
 @pytest.mark.parametrize("mode", MODES)
 def test_layer_errors(mode):
     m = make(nn, mode, 3, 4, num_layers=2)
-    hx = lambda *shape: (deepcore.zeros(*shape), deepcore.zeros(*shape)) if mode == "LSTM" else deepcore.zeros(*shape)
+
+    def hx(*shape):
+        return (deepcore.zeros(*shape), deepcore.zeros(*shape)) if mode == "LSTM" else deepcore.zeros(*shape)
+
     with pytest.raises(ValueError, match=r"input of shape \(5, 2, 6\) has 6 features, expected input_size=3"):
         m(deepcore.randn(5, 2, 6))
     with pytest.raises(ValueError, match=r"Expected input to be 2D or 3D, got 4D"):
@@ -295,89 +297,6 @@ def test_cell_errors(mode):
         cell(deepcore.randn(2, 3), state(3, 4))
     with pytest.raises(ValueError, match=r"Expected (hx|h_0) of shape \(4,\), got \(1, 4\)"):
         cell(deepcore.randn(3), state(1, 4))
-
-
-# ---- Embedding -------------------------------------------------------------------------
-
-def test_embedding_matches_numpy_gather_and_accumulates_repeats(rng):
-    table = rng.standard_normal((7, 5))
-    idx = rng.integers(0, 7, size=(2, 3, 4))  # 24 draws from 7 rows: repeats are certain
-    w = deepcore.tensor(table, requires_grad=True)
-    out = F.embedding(deepcore.tensor(idx), w)
-    assert out.dtype is deepcore.float64 and tuple(out.shape) == (2, 3, 4, 5)
-    np.testing.assert_array_equal(out.detach().numpy(), table[idx])
-    g = rng.standard_normal((2, 3, 4, 5))
-    (out * deepcore.tensor(g)).sum().backward()
-    expected = np.zeros_like(table)
-    np.add.at(expected, idx.ravel(), g.reshape(-1, 5))
-    assert_close(w.grad.numpy(), expected, 1e-12, 1e-12, "embedding gradient")
-    # 0-d and empty indices
-    assert tuple(F.embedding(deepcore.tensor(3), w).shape) == (5,)
-    np.testing.assert_array_equal(F.embedding(deepcore.tensor(3), w).detach().numpy(), table[3])
-    assert tuple(F.embedding(deepcore.tensor(np.zeros((2, 0), dtype=np.int64)), w).shape) == (2, 0, 5)
-
-
-def test_embedding_gradcheck(rng):
-    w = deepcore.tensor(rng.standard_normal((4, 3)), requires_grad=True)
-    idx = deepcore.tensor([[0, 2, 2], [3, 0, 2]])
-    assert gradcheck(lambda w: F.embedding(idx, w), [w])
-
-
-def test_embedding_padding_idx_gets_no_gradient(rng):
-    table = rng.standard_normal((6, 3))
-    idx = np.array([[1, 4, 4], [0, 4, 1]])
-    for pad in (4, -2):
-        w = deepcore.tensor(table, requires_grad=True)
-        out = F.embedding(deepcore.tensor(idx), w, padding_idx=pad)
-        np.testing.assert_array_equal(out.detach().numpy(), table[idx])  # the row's value is still returned
-        out.sum().backward()
-        expected = np.zeros_like(table)
-        np.add.at(expected, idx.ravel(), 1.0)
-        expected[4] = 0.0
-        np.testing.assert_array_equal(w.grad.numpy(), expected)
-
-
-def test_embedding_module(rng, torch):
-    e = nn.Embedding(2000, 8, padding_idx=3)
-    w = e.weight.detach().numpy()
-    assert abs(w.mean()) < 0.02 and abs(w.std() - 1) < 0.02  # N(0, 1)
-    assert not w[3].any()
-    assert e.weight.requires_grad
-    t = torch.nn.Embedding(2000, 8, padding_idx=3)
-    with torch.no_grad():
-        t.weight.copy_(torch.from_numpy(w))
-    idx = rng.integers(0, 2000, size=(4, 6))
-    idx[0, :3] = 3
-    idx[1, 2] = idx[2, 5] = 17
-    out, tout = e(deepcore.tensor(idx)), t(torch.from_numpy(idx))
-    assert_close(out.detach().numpy(), tout.detach().numpy(), 0, 0, "Embedding vs torch")
-    g = rng.standard_normal(tuple(tout.shape)).astype(np.float32)
-    (out * deepcore.tensor(g)).sum().backward()
-    (tout * torch.from_numpy(g)).sum().backward()
-    assert_close(e.weight.grad.numpy(), t.weight.grad.numpy(), 1e-6, 1e-6, "Embedding gradient vs torch")
-    pre = nn.Embedding.from_pretrained(deepcore.tensor(w[:10]))
-    assert not pre.weight.requires_grad and pre.num_embeddings == 10
-    np.testing.assert_array_equal(pre(deepcore.tensor([9])).numpy(), w[9:10])
-
-
-def test_embedding_errors():
-    w = deepcore.randn(7, 3)
-    with pytest.raises(IndexError, match=r"index 7 is out of range for a table of 7 embeddings"):
-        F.embedding(deepcore.tensor([[1, 7], [0, 2]]), w)
-    with pytest.raises(IndexError, match=r"index -1 is out of range for a table of 7"):
-        nn.Embedding(7, 3)(deepcore.tensor([-1, 2]))
-    with pytest.raises(TypeError, match=r"expected int64 indices, got a float32"):
-        F.embedding(deepcore.tensor([1.0, 2.0]), w)
-    with pytest.raises(TypeError, match="int64 indices"):
-        F.embedding(deepcore.tensor([True]), w)
-    with pytest.raises(ValueError, match="max_norm=1.0 is not supported"):
-        nn.Embedding(7, 3, max_norm=1.0)
-    with pytest.raises(ValueError, match="max_norm=1.0 is not supported"):
-        F.embedding(deepcore.tensor([1]), w, max_norm=1.0)
-    with pytest.raises(ValueError, match="padding_idx=7 must be an int within num_embeddings"):
-        nn.Embedding(7, 3, padding_idx=7)
-    with pytest.raises(ValueError, match="weight must be 2-D"):
-        F.embedding(deepcore.tensor([1]), deepcore.randn(7))
 
 
 # ---- learning -------------------------------------------------------------------------

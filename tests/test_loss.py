@@ -1,5 +1,4 @@
-"""Losses: every one against a NumPy float64 reference, gradcheck, and PyTorch (values and gradients);
-the fused cross-entropy kernel's options; bad input raising the right exception."""
+"""Loss family (every loss, the fused cross-entropy kernel's options, bad input) against NumPy float64, gradcheck and PyTorch."""
 import warnings
 
 import numpy as np
@@ -8,16 +7,7 @@ import pytest
 import deepcore
 import deepcore.nn as nn
 import deepcore.nn.functional as F
-from helpers import assert_close, check_op, torch as _torch
-
-
-def lib(x):
-    return deepcore if isinstance(x, deepcore.Tensor) else _torch
-
-
-def fn(x):
-    """nn.functional of x's library."""
-    return lib(x).nn.functional
+from helpers import assert_close, check_op, functional_of as fn, lib
 
 
 def const(x, arr):
@@ -198,18 +188,6 @@ def test_huber_and_smooth_l1(reduction, delta, rng):
              lambda a, b: huber_ref(a, b, delta, reduction), arrays=arrays, rng=rng)
     check_op("smooth_l1_loss", lambda a, b: fn(a).smooth_l1_loss(a, b, reduction=reduction, beta=delta),
              lambda a, b: huber_ref(a, b, delta, reduction, 1.0 / delta), arrays=arrays, rng=rng)
-
-
-def test_one_hot(rng):
-    labels = rng.integers(0, 5, (3, 4))
-    out = F.one_hot(deepcore.tensor(labels), 6)
-    assert out.dtype is deepcore.int64 and out.shape == (3, 4, 6)
-    np.testing.assert_array_equal(out.numpy(), np.eye(6, dtype=np.int64)[labels])
-    assert F.one_hot(deepcore.tensor([2, 0])).shape == (2, 3)  # num_classes from the largest index
-    with pytest.raises(ValueError, match="out of range"):
-        F.one_hot(deepcore.tensor([-1, 0]), 3)
-    with pytest.raises(TypeError, match="int64"):
-        F.one_hot(deepcore.tensor([1.0]), 3)
 
 
 def test_huber_modules_and_limits():
