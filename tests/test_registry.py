@@ -156,18 +156,33 @@ def test_every_public_function_class_is_in_the_table():
                 assert (fam.stem, name) in named, f"{mod.__name__}.{name} is an autograd Function that no op names"
 
 
+def _reached_kernels(node, helpers, seen=()):
+    """Kernels `node` calls, through the module-level functions and base classes of its own module."""
+    names = _backend_calls(node)
+    called = {n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    if isinstance(node, ast.ClassDef):
+        called |= {b.id for b in node.bases if isinstance(b, ast.Name)}
+    for name in sorted(called & set(helpers) - set(seen)):
+        names |= _reached_kernels(helpers[name], helpers, tuple(seen) + (name,))
+    return names
+
+
 def test_function_kernels_are_in_the_table():
+    problems = []
     for fam in FAMILIES:
         tree = ast.parse((ROOT / fam.files()["python"]).read_text())
+        helpers = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
         for node in tree.body:
             if not isinstance(node, ast.ClassDef):
                 continue
             ops = [op for op in OPS if op.family == fam.stem and op.function == node.name]
             if not ops:
                 continue
-            used = _backend_calls(node) - {"name", "empty_on", "full_on"}
+            used = _reached_kernels(node, helpers) - {"name", "empty_on", "full_on", "BinaryOp", "UnaryOp", "ReduceOp"}
             listed = set().union(*(op.kernels for op in ops))
-            assert used <= listed, f"{fam.stem}.{node.name} calls {sorted(used - listed)}, which the table omits"
+            if not used <= listed:
+                problems.append(f"{fam.stem}.{node.name} calls {sorted(used - listed)}, which the table omits")
+    assert not problems, "\n".join(problems)
 
 
 def test_every_backend_name_the_package_calls_exists():

@@ -1,4 +1,8 @@
 // deepcore._C: the CPU engine's Python face. pybind11 only; no arithmetic here.
+// This file is the module itself: the NDArray type and its NumPy bridge, the
+// enums, error translation, threads and CPU capability. Each kernel family binds
+// its own functions in cpu_<family>.cpp (cpu_families.h), called after the types
+// are registered so that their signatures name deepcore._C.NDArray.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -8,21 +12,12 @@
 #include "common/ndarray.h"
 #include "common/ops.h"
 #include "common/parallel.h"
-#include "cpu/activation.h"
-#include "cpu/elementwise.h"
-#include "cpu/gemm.h"
-#include "cpu/linear.h"
-#include "cpu/memory.h"
-#include "cpu/random.h"
-#include "cpu/reduce.h"
 #include "cpu/vec_math.h"
 
 namespace py = pybind11;
 using namespace deepcore;
 
 namespace {
-
-using Release = py::call_guard<py::gil_scoped_release>;
 
 py::dtype numpy_dtype(DType t) {
   switch (t) {
@@ -172,60 +167,31 @@ PYBIND11_MODULE(_C, m) {
   m.def("view", &make_view, py::arg("a"), py::arg("shape"), py::arg("strides"), py::arg("offset"),
         "A view on a's storage; raises if it would reach outside it.");
 
-  m.def("empty", &cpu::empty, py::arg("shape"), py::arg("dtype"), Release());
-  m.def("full", &cpu::full, py::arg("shape"), py::arg("value"), py::arg("dtype"), Release());
-  m.def("contiguous", &cpu::contiguous, py::arg("a"), Release());
-  m.def("copy_", &cpu::copy_, py::arg("dst"), py::arg("src"), Release());
-  m.def("cast", &cpu::cast, py::arg("a"), py::arg("dtype"), Release());
-  m.def("cpu_empty_cache", &cpu::cpu_empty_cache, "Free the idle large blocks kept for reuse; returns bytes freed.");
-
-  m.def("unary", &cpu::unary, py::arg("op"), py::arg("a"), py::arg("out") = py::none(), Release());
-  m.def("binary", &cpu::binary, py::arg("op"), py::arg("a"), py::arg("b"), py::arg("out") = py::none(), Release());
-  m.def("binary_scalar", &cpu::binary_scalar, py::arg("op"), py::arg("a"), py::arg("scalar"), py::arg("reverse"),
-        py::arg("out") = py::none(), Release());
-  m.def("where", &cpu::where, py::arg("cond"), py::arg("a"), py::arg("b"), Release());
-
-  m.def("reduce", &cpu::reduce, py::arg("op"), py::arg("a"), py::arg("axes"), py::arg("keepdim"), Release());
-  m.def("arg_reduce", &cpu::arg_reduce, py::arg("is_max"), py::arg("a"), py::arg("axis"), py::arg("keepdim"),
-        Release());
-  m.def("has_nonfinite", &cpu::has_nonfinite, py::arg("a"), Release());
-
-  m.def("matmul", &cpu::matmul, py::arg("a"), py::arg("b"), Release());
-  m.def("gemm_kernel_name", &cpu::gemm_kernel_name);
-  m.def("linear_forward", &cpu::linear_forward, py::arg("x"), py::arg("weight"), py::arg("bias") = py::none(),
-        py::arg("relu") = false, Release());
-  m.def("vec_math_name", []() { return cpu::vec::kernels<float>().isa; });
-
-  m.def("leaky_relu", &cpu::leaky_relu, py::arg("x"), py::arg("slope"), Release());
-  m.def("leaky_relu_backward", &cpu::leaky_relu_backward, py::arg("grad"), py::arg("x"), py::arg("slope"), Release());
-  m.def("tanh_backward", &cpu::tanh_backward, py::arg("grad"), py::arg("y"), Release());
-  m.def("sigmoid_backward", &cpu::sigmoid_backward, py::arg("grad"), py::arg("y"), Release());
-  m.def("softmax", &cpu::softmax, py::arg("x"), py::arg("axis"), Release());
-  m.def("log_softmax", &cpu::log_softmax, py::arg("x"), py::arg("axis"), Release());
-  m.def("softmax_backward", &cpu::softmax_backward, py::arg("grad"), py::arg("y"), py::arg("axis"), Release());
-  m.def("log_softmax_backward", &cpu::log_softmax_backward, py::arg("grad"), py::arg("y"), py::arg("axis"), Release());
-
-  m.def("manual_seed", &cpu::manual_seed, py::arg("seed"));
-  m.def("get_rng_state", &cpu::get_rng_state);
-  m.def("set_rng_state", &cpu::set_rng_state, py::arg("seed"), py::arg("offset"));
-  m.def("rand", &cpu::rand, py::arg("shape"), py::arg("dtype"), Release());
-  m.def("randn", &cpu::randn, py::arg("shape"), py::arg("dtype"), Release());
-  m.def("randint", &cpu::randint, py::arg("low"), py::arg("high"), py::arg("shape"), Release());
-  m.def("randperm", &cpu::randperm, py::arg("n"), Release());
-
-  m.def("get_num_threads", &get_num_threads);
-  m.def("set_num_threads", &set_num_threads, py::arg("n"));
-  m.def("cpu_capability", []() { return cpu_isa_name(cpu_isa()); });
-  m.def("cpu_capability_supported", []() { return cpu_isa_name(cpu_isa_supported()); });
-  m.def("set_cpu_capability", [](const std::string& name) { set_cpu_isa(isa_from_name(name)); }, py::arg("name"));
+  bindings::bind_memory(m);
+  bindings::bind_elementwise(m);
+  bindings::bind_reduce(m);
+  bindings::bind_activation(m);
+  bindings::bind_matmul(m);
+  bindings::bind_linear(m);
   bindings::bind_conv(m);
+  bindings::bind_pool(m);
   bindings::bind_loss(m);
+  bindings::bind_dropout(m);
+  bindings::bind_random(m);
   bindings::bind_optim(m);
   bindings::bind_index(m);
 
+  m.def("get_num_threads", &get_num_threads);
+  m.def("set_num_threads", &set_num_threads, py::arg("n"));
 #ifdef _OPENMP
   m.attr("has_openmp") = true;
 #else
   m.attr("has_openmp") = false;
 #endif
+
+  // Which kernels run: the capability picked at import and the tables it selects.
+  m.def("cpu_capability", []() { return cpu_isa_name(cpu_isa()); });
+  m.def("cpu_capability_supported", []() { return cpu_isa_name(cpu_isa_supported()); });
+  m.def("set_cpu_capability", [](const std::string& name) { set_cpu_isa(isa_from_name(name)); }, py::arg("name"));
+  m.def("vec_math_name", []() { return cpu::vec::kernels<float>().isa; });
 }

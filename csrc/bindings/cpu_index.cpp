@@ -10,7 +10,6 @@ namespace py = pybind11;
 namespace deepcore::bindings {
 
 void bind_index(py::module_& m) {
-  using Release = py::call_guard<py::gil_scoped_release>;
   m.def("index_select", &cpu::index_select, py::arg("a"), py::arg("dim"), py::arg("indices"), Release(),
         "a gathered along dim at int64 indices (a new contiguous array).");
   m.def("index_add_", &cpu::index_add_, py::arg("dst"), py::arg("dim"), py::arg("indices"), py::arg("src"), Release(),

@@ -1,8 +1,7 @@
-// Loss and dropout kernels on deepcore._C (see csrc/cpu/loss.h, csrc/cpu/dropout.h).
+// deepcore._C: the losses, forward and backward (csrc/cpu/loss.h).
 #include <pybind11/stl.h>
 
 #include "bindings/cpu_families.h"
-#include "cpu/dropout.h"
 #include "cpu/loss.h"
 
 namespace py = pybind11;
@@ -10,7 +9,6 @@ namespace py = pybind11;
 namespace deepcore::bindings {
 
 void bind_loss(py::module_& m) {
-  using Release = py::call_guard<py::gil_scoped_release>;
   m.def("cross_entropy", &cpu::cross_entropy, py::arg("logits"), py::arg("target"), py::arg("weight"),
         py::arg("ignore_index"), py::arg("label_smoothing"), py::arg("reduction"), Release(),
         "Fused log-softmax + NLL over dim 1: (loss, logsumexp per row, total target weight).");
@@ -26,8 +24,6 @@ void bind_loss(py::module_& m) {
         "Elementwise loss: kind is mse, l1, bce or bce_with_logits.");
   m.def("pointwise_loss_backward", &cpu::pointwise_loss_backward, py::arg("kind"), py::arg("grad"), py::arg("x"),
         py::arg("y"), py::arg("weight"), py::arg("pos_weight"), py::arg("reduction"), Release());
-  m.def("dropout", &cpu::dropout, py::arg("x"), py::arg("p"), Release(), "(out, keep mask)");
-  m.def("dropout_backward", &cpu::dropout_backward, py::arg("grad"), py::arg("mask"), py::arg("p"), Release());
 }
 
 }  // namespace deepcore::bindings

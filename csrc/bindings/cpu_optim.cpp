@@ -9,7 +9,6 @@ namespace py = pybind11;
 namespace deepcore::bindings {
 
 void bind_optim(py::module_& m) {
-  using Release = py::call_guard<py::gil_scoped_release>;
   m.def("sgd_step", &cpu::sgd_step, py::arg("params"), py::arg("grads"), py::arg("momentum_buffers"),
         py::arg("buffer_is_new"), py::arg("lr"), py::arg("momentum"), py::arg("dampening"), py::arg("weight_decay"),
         py::arg("nesterov"), py::arg("maximize"), Release(),

@@ -1,6 +1,6 @@
 // General matrix multiply on the CPU: C = alpha * op(A) @ op(B) + beta * C.
 // Row-major storage; op(X) is X or X^T. A transposed operand is handled by how
-// it is packed, never by a transposed copy.
+// it is packed, never by a transposed copy. Shared by matmul, linear and conv.
 #pragma once
 #include <cstdint>
 
@@ -16,6 +16,15 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double* A,
           int64_t lda, const double* B, int64_t ldb, double beta, double* C, int64_t ldc);
 
+// gemm on at most max_threads threads (1: the caller's thread alone), for a
+// caller that runs whole small products in parallel itself (batched matmul).
+// The arguments are not checked: it may be called inside a parallel region,
+// which no exception may leave.
+void gemm_threads(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, int max_threads);
+void gemm_threads(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double* A,
+                  int64_t lda, const double* B, int64_t ldb, double beta, double* C, int64_t ldc, int max_threads);
+
 // How a matrix (the last two dims of x) reaches the GEMM without a copy: rows
 // contiguous (transposed = false) or columns contiguous (transposed = true),
 // with its leading dimension; usable = false when neither holds.
@@ -26,11 +35,7 @@ struct MatrixLayout {
 };
 MatrixLayout last_two_dims(const NDArray& x);
 
-// Name of the float32 micro-kernel in use, e.g. "avx512 16x14" (for benchmarks and bug reports).
+// Name of the float32 micro-kernel in use, e.g. "avx512 8x32" (for benchmarks and bug reports).
 const char* gemm_kernel_name();
-
-// a @ b with NumPy matmul rules for ndim >= 2 (batch dimensions broadcast).
-// Operands may be any strided views; float32 or float64, same dtype.
-NDArray matmul(const NDArray& a, const NDArray& b);
 
 }  // namespace deepcore::cpu

@@ -1,8 +1,9 @@
 // Micro-kernels behind cpu::gemm, one set per instruction set. Each ISA lives
 // in its own translation unit compiled with its own flags; gemm.cpp picks one
-// at run time from cpu_isa(). Kernel files include nothing but intrinsics and
-// this header, so no inline function compiled with AVX flags can be merged by
-// the linker into code that runs on a CPU without them.
+// at run time from cpu_isa(). Kernel files include nothing but intrinsics,
+// this header and gemm_kernel_simd.h (the x86 templates), all internal
+// linkage, so no inline function compiled with AVX flags can be merged by the
+// linker into code that runs on a CPU without them.
 #pragma once
 #include <cstdint>
 
@@ -32,10 +33,6 @@ using MicroKernel = void (*)(int64_t kc, const T* a, const T* b, T* c, int64_t l
 template <class T>
 using PackFn = void (*)(const T* src, int64_t line_stride, int64_t k_stride, int64_t lines, int64_t kc, T* dst);
 
-// A register tile plus the cache blocks tuned for it (in elements):
-// kc: depth of a packed sliver, sized so one B sliver (kc x nr) stays in L1;
-// mc: rows of A packed together, sized so the A block (mc x kc) stays in L2;
-// nc: columns of B packed together, sized so the B panel (kc x nc) stays in L3.
 // C (m x n) = alpha * A^T B + beta * C for a narrow C, A stored k x m (row
 // stride lda), B stored k x n (ldb); C's element (i, j) is C[i * rs + j * cs],
 // with cs == 1 (C row-major) or rs == 1 (C^T row-major: the short product
@@ -51,6 +48,10 @@ template <class T>
 using NarrowDirectAFn = void (*)(int64_t m, int64_t n, int64_t k, T alpha, const T* A, int64_t lda,
                                  const T* packed_b, T beta, T* C, int64_t ldc);
 
+// A register tile plus the cache blocks tuned for it (in elements):
+// kc: depth of a packed sliver, sized so one B sliver (kc x nr) stays in L1;
+// mc: rows of A packed together, sized so the A block (mc x kc) stays in L2;
+// nc: columns of B packed together, sized so the B panel (kc x nc) stays in L3.
 template <class T>
 struct KernelSpec {
   const char* name;

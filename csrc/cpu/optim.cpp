@@ -1,15 +1,14 @@
 // Fused optimizer updates (see optim.h). Each kernel validates every tensor
 // of the group first, then walks all of them as one list of fixed-size chunks
 // so that both one huge weight and many small biases keep every thread busy;
-// the element loops (optim_loops.inc) run in the instruction set cpu_isa() picks.
+// the element loops (optim_loops.h) run in the instruction set cpu_isa() picks.
 #include "cpu/optim.h"
 
 #include <cmath>
 
 #include "common/cpu_features.h"
-
 #include "common/parallel.h"
-#include "cpu/optim_loops.h"
+#include "cpu/optim_kernels.h"
 
 namespace deepcore::cpu {
 
@@ -113,35 +112,23 @@ void bump_all(std::initializer_list<const NDArrays*> lists) {
     for (const NDArray& a : *list) a.bump_version();
 }
 
+using namespace optim_detail;
+
 // The loop set compiled for the instruction set in use (read once per call, outside threads).
-template <class T>
-struct Loops {
-  decltype(&optim_portable::sgd<T>) sgd;
-  decltype(&optim_portable::rmsprop<T>) rmsprop;
-  decltype(&optim_portable::adagrad<T>) adagrad;
-  decltype(&optim_portable::adadelta<T>) adadelta;
-  decltype(&optim_portable::adam<T>) adam;
-};
-
-#define DEEPCORE_LOOPS(NS) \
-  Loops<T> { &NS::sgd<T>, &NS::rmsprop<T>, &NS::adagrad<T>, &NS::adadelta<T>, &NS::adam<T> }
-
-template <class T>
-Loops<T> loops_for(CpuIsa isa) {
+OptimLoopSet loops_for(CpuIsa isa) {
 #ifdef DEEPCORE_X86
-  if (isa == CpuIsa::AVX512) return DEEPCORE_LOOPS(optim_avx512);
-  if (isa == CpuIsa::AVX2) return DEEPCORE_LOOPS(optim_avx2);
+  if (isa == CpuIsa::AVX512) return avx512_loops();
+  if (isa == CpuIsa::AVX2) return avx2_loops();
 #endif
   (void)isa;
-  return DEEPCORE_LOOPS(optim_portable);
+  return portable_loops();
 }
-#undef DEEPCORE_LOOPS
 
 // Calls fn(loops, zero) with the loop set for `dtype` (zero: a T to deduce the type from).
 template <class F>
-void with_loops(DType dtype, const Loops<float>& f32, const Loops<double>& f64, const F& fn) {
-  if (dtype == DType::Float32) fn(f32, float{});
-  else fn(f64, double{});
+void with_loops(DType dtype, const OptimLoopSet& set, const F& fn) {
+  if (dtype == DType::Float32) fn(set.f32, float{});
+  else fn(set.f64, double{});
 }
 
 }  // namespace
@@ -160,16 +147,14 @@ void sgd_step(const NDArrays& params, const NDArrays& grads, const NDArrays& mom
   }
   DC_CHECK(!nesterov || (use_momentum && dampening == 0.0),
            op << ": Nesterov momentum requires a momentum and zero dampening");
-  const CpuIsa isa = cpu_isa();
-  const Loops<float> f32 = loops_for<float>(isa);
-  const Loops<double> f64 = loops_for<double>(isa);
+  const OptimLoopSet loops = loops_for(cpu_isa());
   for_each_chunk(params, [&](int64_t i, int64_t b, int64_t e) {
-    with_loops(params[i].dtype, f32, f64, [&](const auto& loops, auto zero) {
+    with_loops(params[i].dtype, loops, [&](const auto& loop, auto zero) {
       using T = decltype(zero);
       T* buf = ptr<T>(momentum_buffers, i);
       const SgdArgs args{lr, momentum, dampening, weight_decay, nesterov, maximize, use_momentum,
                          use_momentum && buffer_is_new[i]};
-      loops.sgd(params[i].data<T>() + b, grads[i].data<T>() + b, buf ? buf + b : nullptr, e - b, args);
+      loop.sgd(params[i].data<T>() + b, grads[i].data<T>() + b, buf ? buf + b : nullptr, e - b, args);
     });
   });
   bump_all({&params, &momentum_buffers});
@@ -186,17 +171,15 @@ void rmsprop_step(const NDArrays& params, const NDArrays& grads, const NDArrays&
   if (centered) check_group(params, grads, {{&grad_avgs, "gradient averages"}}, op);
   else DC_CHECK(grad_avgs.empty(), op << ": centered is False but gradient averages were given");
   advance_steps(steps, params.size(), op);
-  const CpuIsa isa = cpu_isa();
-  const Loops<float> f32 = loops_for<float>(isa);
-  const Loops<double> f64 = loops_for<double>(isa);
+  const OptimLoopSet loops = loops_for(cpu_isa());
   const RmspropArgs args{lr, alpha, eps, weight_decay, momentum, centered, use_momentum, maximize};
   for_each_chunk(params, [&](int64_t i, int64_t b, int64_t e) {
-    with_loops(params[i].dtype, f32, f64, [&](const auto& loops, auto zero) {
+    with_loops(params[i].dtype, loops, [&](const auto& loop, auto zero) {
       using T = decltype(zero);
       T* buf = ptr<T>(momentum_buffers, i);
       T* gavg = ptr<T>(grad_avgs, i);
-      loops.rmsprop(params[i].data<T>() + b, grads[i].data<T>() + b, square_avgs[i].data<T>() + b,
-                    buf ? buf + b : nullptr, gavg ? gavg + b : nullptr, e - b, args);
+      loop.rmsprop(params[i].data<T>() + b, grads[i].data<T>() + b, square_avgs[i].data<T>() + b,
+                   buf ? buf + b : nullptr, gavg ? gavg + b : nullptr, e - b, args);
     });
   });
   bump_all({&params, &square_avgs, &momentum_buffers, &grad_avgs});
@@ -207,14 +190,12 @@ void adagrad_step(const NDArrays& params, const NDArrays& grads, const NDArrays&
   const char* op = "adagrad_step";
   check_group(params, grads, {{&sums, "sums"}}, op);
   const std::vector<double> step = advance_steps(steps, params.size(), op);
-  const CpuIsa isa = cpu_isa();
-  const Loops<float> f32 = loops_for<float>(isa);
-  const Loops<double> f64 = loops_for<double>(isa);
+  const OptimLoopSet loops = loops_for(cpu_isa());
   for_each_chunk(params, [&](int64_t i, int64_t b, int64_t e) {
-    with_loops(params[i].dtype, f32, f64, [&](const auto& loops, auto zero) {
+    with_loops(params[i].dtype, loops, [&](const auto& loop, auto zero) {
       using T = decltype(zero);
       const AdagradArgs args{lr / (1.0 + (step[i] - 1.0) * lr_decay), eps, weight_decay, maximize};
-      loops.adagrad(params[i].data<T>() + b, grads[i].data<T>() + b, sums[i].data<T>() + b, e - b, args);
+      loop.adagrad(params[i].data<T>() + b, grads[i].data<T>() + b, sums[i].data<T>() + b, e - b, args);
     });
   });
   bump_all({&params, &sums});
@@ -226,15 +207,13 @@ void adadelta_step(const NDArrays& params, const NDArrays& grads, const NDArrays
   const char* op = "adadelta_step";
   check_group(params, grads, {{&square_avgs, "square averages"}, {&acc_deltas, "accumulated deltas"}}, op);
   advance_steps(steps, params.size(), op);
-  const CpuIsa isa = cpu_isa();
-  const Loops<float> f32 = loops_for<float>(isa);
-  const Loops<double> f64 = loops_for<double>(isa);
+  const OptimLoopSet loops = loops_for(cpu_isa());
   const AdadeltaArgs args{lr, rho, eps, weight_decay, maximize};
   for_each_chunk(params, [&](int64_t i, int64_t b, int64_t e) {
-    with_loops(params[i].dtype, f32, f64, [&](const auto& loops, auto zero) {
+    with_loops(params[i].dtype, loops, [&](const auto& loop, auto zero) {
       using T = decltype(zero);
-      loops.adadelta(params[i].data<T>() + b, grads[i].data<T>() + b, square_avgs[i].data<T>() + b,
-                     acc_deltas[i].data<T>() + b, e - b, args);
+      loop.adadelta(params[i].data<T>() + b, grads[i].data<T>() + b, square_avgs[i].data<T>() + b,
+                    acc_deltas[i].data<T>() + b, e - b, args);
     });
   });
   bump_all({&params, &square_avgs, &acc_deltas});
@@ -248,19 +227,17 @@ void adam_step(const NDArrays& params, const NDArrays& grads, const NDArrays& ex
   if (amsgrad) check_group(params, grads, {{&max_exp_avg_sqs, "maximum second moments"}}, op);
   else DC_CHECK(max_exp_avg_sqs.empty(), op << ": amsgrad is False but maximum second moments were given");
   const std::vector<double> step = advance_steps(steps, params.size(), op);
-  const CpuIsa isa = cpu_isa();
-  const Loops<float> f32 = loops_for<float>(isa);
-  const Loops<double> f64 = loops_for<double>(isa);
+  const OptimLoopSet loops = loops_for(cpu_isa());
   for_each_chunk(params, [&](int64_t i, int64_t b, int64_t e) {
-    with_loops(params[i].dtype, f32, f64, [&](const auto& loops, auto zero) {
+    with_loops(params[i].dtype, loops, [&](const auto& loop, auto zero) {
       using T = decltype(zero);
       const double bias_correction1 = 1.0 - std::pow(beta1, step[i]);
       const double bias_correction2 = 1.0 - std::pow(beta2, step[i]);
       const AdamArgs args{lr / bias_correction1, std::sqrt(bias_correction2), beta1, beta2, eps, weight_decay, lr,
                           amsgrad, maximize, decoupled_weight_decay};
       T* m2max = ptr<T>(max_exp_avg_sqs, i);
-      loops.adam(params[i].data<T>() + b, grads[i].data<T>() + b, exp_avgs[i].data<T>() + b,
-                 exp_avg_sqs[i].data<T>() + b, m2max ? m2max + b : nullptr, e - b, args);
+      loop.adam(params[i].data<T>() + b, grads[i].data<T>() + b, exp_avgs[i].data<T>() + b,
+                exp_avg_sqs[i].data<T>() + b, m2max ? m2max + b : nullptr, e - b, args);
     });
   });
   bump_all({&params, &exp_avgs, &exp_avg_sqs, &max_exp_avg_sqs});

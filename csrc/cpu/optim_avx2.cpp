@@ -1,3 +1,6 @@
-// The optimizer element loops compiled with AVX2 flags (CMake adds them from the file name).
-#define DEEPCORE_OPTIM_NS optim_avx2
-#include "cpu/optim_loops.inc"
+// The optimizer loops compiled with -mavx2 -mfma (CMake gives *_avx2.cpp those flags).
+#include "cpu/optim_loops.h"
+
+namespace deepcore::cpu::optim_detail {
+OptimLoopSet avx2_loops() { return loop_set(); }
+}  // namespace deepcore::cpu::optim_detail

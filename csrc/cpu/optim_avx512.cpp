@@ -1,3 +1,6 @@
-// The optimizer element loops compiled with AVX512 flags (CMake adds them from the file name).
-#define DEEPCORE_OPTIM_NS optim_avx512
-#include "cpu/optim_loops.inc"
+// The optimizer loops compiled with the AVX-512 flags (CMake gives *_avx512.cpp those flags).
+#include "cpu/optim_loops.h"
+
+namespace deepcore::cpu::optim_detail {
+OptimLoopSet avx512_loops() { return loop_set(); }
+}  // namespace deepcore::cpu::optim_detail

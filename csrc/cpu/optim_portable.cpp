@@ -1,3 +1,6 @@
-// The optimizer element loops for any CPU (baseline compiler flags).
-#define DEEPCORE_OPTIM_NS optim_portable
-#include "cpu/optim_loops.inc"
+// The optimizer loops for any CPU: baseline compiler flags.
+#include "cpu/optim_loops.h"
+
+namespace deepcore::cpu::optim_detail {
+OptimLoopSet portable_loops() { return loop_set(); }
+}  // namespace deepcore::cpu::optim_detail

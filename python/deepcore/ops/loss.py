@@ -236,22 +236,25 @@ def _elementwise_weight(op, weight, input):
     return expanded.contiguous()
 
 
+def _fused_pointwise(kind, op, input, target, reduction, weight=None, pos_weight=None):
+    """The checks and the one native call behind mse_loss, l1_loss and the two BCEs."""
+    _check_reduction(op, reduction)
+    input, target = _pointwise_inputs(op, input, target)
+    weight = _elementwise_weight(op, weight, input)
+    pos_weight = _elementwise_weight(op, pos_weight, input)
+    return PointwiseLoss.apply(kind, input, target, weight, pos_weight, reduction)
+
+
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """(input - target)^2 (times weight, broadcast to the input), averaged (or summed) over all elements."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction("mse_loss", reduction)
-    input, target = _pointwise_inputs("mse_loss", input, target)
-    weight = _elementwise_weight("mse_loss", weight, input)
-    return PointwiseLoss.apply("mse", input, target, weight, None, reduction)
+    return _fused_pointwise("mse", "mse_loss", input, target, reduction, weight)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """|input - target| (times weight, broadcast to the input), averaged (or summed) over all elements."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction("l1_loss", reduction)
-    input, target = _pointwise_inputs("l1_loss", input, target)
-    weight = _elementwise_weight("l1_loss", weight, input)
-    return PointwiseLoss.apply("l1", input, target, weight, None, reduction)
+    return _fused_pointwise("l1", "l1_loss", input, target, reduction, weight)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -284,10 +287,7 @@ def _robust_loss(op, input, target, reduction, delta, weight, scale):
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-(t log p + (1 - t) log(1 - p)) for probabilities p in [0, 1] (e.g. after sigmoid)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction("binary_cross_entropy", reduction)
-    input, target = _pointwise_inputs("binary_cross_entropy", input, target)
-    weight = _elementwise_weight("binary_cross_entropy", weight, input)
-    return PointwiseLoss.apply("bce", input, target, weight, None, reduction)
+    return _fused_pointwise("bce", "binary_cross_entropy", input, target, reduction, weight)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
@@ -295,11 +295,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     """sigmoid + binary_cross_entropy in one stable kernel, on raw scores (logits).
     pos_weight (broadcast over the input, e.g. one per class) scales the positive term."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction("binary_cross_entropy_with_logits", reduction)
-    input, target = _pointwise_inputs("binary_cross_entropy_with_logits", input, target)
-    weight = _elementwise_weight("binary_cross_entropy_with_logits", weight, input)
-    pos_weight = _elementwise_weight("binary_cross_entropy_with_logits", pos_weight, input)
-    return PointwiseLoss.apply("bce_with_logits", input, target, weight, pos_weight, reduction)
+    return _fused_pointwise("bce_with_logits", "binary_cross_entropy_with_logits", input, target, reduction, weight,
+                            pos_weight)
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):

@@ -13,7 +13,7 @@
 // its GEMMs alone, which beats splitting every small GEMM of the lecture's
 // CNN; with few units (batch 1) the units run in turn on a threaded GEMM.
 // col is built a tile of output pixels at a time, so it stays in cache.
-#include "cpu/conv2d.h"
+#include "cpu/conv.h"
 
 #include <algorithm>
 #include <atomic>
