@@ -21,6 +21,7 @@ def figure_path(name):
     """Where a figure file goes: next to the script, or in $DEEPCORE_FIGURE_DIR when set (the tests
     set it, so that running an example there never overwrites the figures of a real run)."""
     folder = os.environ.get("DEEPCORE_FIGURE_DIR") or os.path.dirname(os.path.abspath(sys.argv[0] or "."))
+    os.makedirs(folder, exist_ok=True)  # a figure folder that does not exist yet is made, not a crash at the end
     return os.path.join(folder, name)
 
 

@@ -339,3 +339,18 @@ def test_conv_same_padding_and_default_init():
     assert conv(deepcore.randn(1, 3, 6, 6)).shape == (1, 5, 6, 6)
     bound = 1 / math.sqrt(3 * 9)
     assert float(conv.weight.abs().max()) <= bound and float(conv.bias.abs().max()) <= bound
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")  # torch's note on its own copy
+def test_functional_conv2d_same_padding_with_an_even_kernel_pads_like_pytorch(rng):
+    """F.conv2d(padding='same') refused an even kernel although the kernels pad asymmetrically; it is
+    now ops.conv2d itself: one more row/column of padding at the bottom/right, as PyTorch."""
+    x, w = rng.uniform(-1, 1, (1, 2, 7, 6)), rng.uniform(-1, 1, (3, 2, 2, 4))
+    out = nn.functional.conv2d(deepcore.tensor(x), deepcore.tensor(w), padding="same").numpy()
+    assert out.shape == (1, 3, 7, 6)
+    expected = conv2d_ref(x, w, None, stride=1, padding="same", dilation=1, groups=1)
+    np.testing.assert_allclose(out, expected, atol=1e-10)
+    if _torch is not None:
+        ref = _torch.nn.functional.conv2d(_torch.tensor(x), _torch.tensor(w), padding="same").numpy()
+        np.testing.assert_allclose(out, ref, atol=1e-10)
+

@@ -125,3 +125,17 @@ def test_dqn_example_learns_to_balance_the_pole():
     m = re.search(r"greedy test episodes: mean return ([0-9.]+)", out)
     assert m, out[-2000:]
     assert float(m.group(1)) > 100, out[-1500:]
+
+
+def test_a_figure_folder_that_does_not_exist_yet_is_created(tmp_path, monkeypatch):
+    """DEEPCORE_FIGURE_DIR naming a new folder used to crash an example at its very end, when it saved."""
+    pytest.importorskip("matplotlib")
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("headless_pyplot", os.path.join(EXAMPLES, "headless_pyplot.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    folder = tmp_path / "not" / "yet"
+    monkeypatch.setenv("DEEPCORE_FIGURE_DIR", str(folder))
+    path = module.figure_path("curve.png")
+    assert folder.is_dir() and path == str(folder / "curve.png")
+

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import deepcore
-from helpers import assert_close, check_op, lib, named, raises
+from helpers import assert_close, check_op, lib, named, raises, torch as _torch
 
 
 # ---- views -----------------------------------------------------------------------------------
@@ -202,7 +202,7 @@ def test_cat_stack_mismatch():
 def test_reshape_mismatch(shape, fragments):
     with raises(ValueError, *fragments):
         deepcore.ones(2, 3).reshape(shape)
-    with raises(ValueError, *fragments):
+    with raises(ValueError, *["view" if f == "reshape" else f for f in fragments]):
         deepcore.ones(2, 3).view(*shape)
 
 
@@ -229,3 +229,53 @@ def test_setitem_out_of_range_and_dim_errors():
         x.size(2)
     with raises(ValueError, "copy_", "(2,)", "(4,)"):
         x[0] = deepcore.ones(2)
+
+
+VIEW_CASES = [  # (base shape, how to slice or permute it, the view's shape)
+    ((4, 6), lambda a: a[:, :4], (4, 2, 2)),          # split a dim of a strided (sliced) matrix
+    ((2, 3, 4), lambda a: a[:, 1:], (2, 8)),          # merge the two inner dims, still one stride apart
+    ((2, 3, 4), lambda a: a.permute(1, 0, 2), (3, 2, 2, 2)),
+    ((3, 1, 4), lambda a: a[:, :, ::2], (3, 2, 1)),   # size-1 dims take any stride
+    ((5,), lambda a: a[::2], (3, 1)),
+    ((2, 3), lambda a: a[:0], (0, 7)),
+    ((), lambda a: a, (1, 1)),
+]
+
+
+@pytest.mark.parametrize("base, pick, shape", VIEW_CASES, ids=str)
+def test_view_of_a_strided_tensor_is_a_view_like_pytorchs(base, pick, shape):
+    """view on a non-contiguous tensor reads the same memory (a write shows in the base), where PyTorch
+    allows it; it used to return a silent copy."""
+    n = int(np.prod(base)) if base else 1
+    x = deepcore.arange(n, dtype=deepcore.float64).reshape(base)
+    expected = pick(x).contiguous().numpy().reshape(shape)
+    v = pick(x).view(*shape)
+    np.testing.assert_array_equal(v.numpy(), expected)
+    if v.numel():
+        with deepcore.no_grad():
+            v.fill_(-1.0)
+        assert (pick(x).numpy() == -1.0).all(), "a write through the view did not reach the base"
+    if _torch is not None:
+        t = pick(_torch.arange(n, dtype=_torch.float64).reshape(base)).view(*shape)
+        assert tuple(t.stride()) == tuple(v.stride()) or t.numel() == 0
+
+
+@pytest.mark.parametrize("base, pick, shape", [((3, 4), lambda a: a.T, (12,)),
+                                               ((2, 3, 4), lambda a: a.permute(0, 2, 1), (2, 12)),
+                                               ((4, 6), lambda a: a[:, :4], (16,))], ids=str)
+def test_view_that_no_stride_can_read_raises_as_pytorch(base, pick, shape):
+    x = pick(deepcore.zeros(*base))
+    with raises(RuntimeError, "view", "reshape"):
+        x.view(*shape)
+    assert x.reshape(*shape).shape == shape  # reshape copies instead
+    if _torch is not None:
+        with pytest.raises(RuntimeError):
+            pick(_torch.zeros(*base)).view(*shape)
+
+
+def test_view_gradient_flows_back_to_the_strided_input():
+    x = deepcore.arange(24, dtype=deepcore.float64).reshape(4, 6).requires_grad_()
+    x[:, :4].view(4, 2, 2).sum().backward()
+    expected = np.zeros((4, 6))
+    expected[:, :4] = 1.0
+    np.testing.assert_array_equal(x.grad.numpy(), expected)

@@ -227,7 +227,7 @@ def install():
         "sum": red.sum, "mean": red.mean, "max": red.max, "min": red.min, "amax": red.amax, "amin": red.amin,
         "argmax": red.argmax, "argmin": red.argmin, "var": var, "std": std,
         "matmul": mmul.matmul, "mm": mmul.mm,
-        "reshape": shp.reshape, "view": shp.reshape, "view_as": view_as, "permute": shp.permute,
+        "reshape": shp.reshape, "view": shp.view, "view_as": view_as, "permute": shp.permute,
         "transpose": shp.transpose, "t": t, "flatten": shp.flatten, "squeeze": shp.squeeze,
         "unsqueeze": shp.unsqueeze, "expand": shp.expand, "expand_as": expand_as, "split": shp.split,
         "chunk": shp.chunk, "unbind": shp.unbind,

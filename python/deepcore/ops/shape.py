@@ -57,6 +57,61 @@ def reshape(x, *shape):
     return Reshape.apply(x, shape)
 
 
+def _view_strides(shape, strides, new_shape):
+    """Strides that read `new_shape` from memory laid out as (shape, strides), or None when no view
+    can (a merged run of dims that is not one stride apart). PyTorch's rule: dims that are
+    contiguous with each other form chunks, and a view may split or merge only within a chunk."""
+    if not shape:
+        shape, strides = (1,), (1,)
+    if 0 in shape:
+        return contiguous_strides(new_shape)
+    out = [0] * len(new_shape)
+    view_d = len(new_shape) - 1
+    chunk_stride = strides[-1]
+    chunk_numel = view_numel = 1
+    for d in range(len(shape) - 1, -1, -1):
+        chunk_numel *= shape[d]
+        if d == 0 or (shape[d - 1] != 1 and strides[d - 1] != chunk_numel * chunk_stride):
+            while view_d >= 0 and (view_numel < chunk_numel or new_shape[view_d] == 1):
+                out[view_d] = view_numel * chunk_stride
+                view_numel *= new_shape[view_d]
+                view_d -= 1
+            if view_numel != chunk_numel:
+                return None
+            if d > 0:
+                chunk_stride, chunk_numel, view_numel = strides[d - 1], 1, 1
+    return out if view_d == -1 else None
+
+
+class View(Function):
+    @staticmethod
+    def forward(ctx, x, shape, strides):
+        ctx.in_shape = tuple(x.shape)
+        return Tensor._make(_C.view(x._data, list(shape), list(strides), x._data.offset))
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.in_shape), None, None
+
+
+def view(x, *shape):
+    """The same memory read as `shape`: always a view (writes go through), never a copy. A layout no
+    view can read (e.g. a transposed matrix flattened) raises, as in PyTorch; reshape copies then."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
+        raise TypeError(f"view: expected a shape of ints, got {shape[0]!r} (reinterpreting the bytes as another "
+                        f"dtype is not supported; convert with .to(dtype))")
+    shape = _infer_shape(shape, x.numel(), "view")
+    nd = x._data
+    strides = _view_strides(tuple(nd.shape), tuple(nd.strides), shape)
+    if strides is None:
+        raise RuntimeError(f"view: shape {shape} is not compatible with the input's size {tuple(x.shape)} and "
+                           f"strides {tuple(nd.strides)} (at least one dimension spans across two contiguous "
+                           f"subspaces); use .reshape(...) instead")
+    return View.apply(x, shape, tuple(strides))
+
+
 class Permute(Function):
     @staticmethod
     def forward(ctx, x, dims):
