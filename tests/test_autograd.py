@@ -582,3 +582,4 @@ def test_two_layer_network(rng):
     check_op("two-layer net", net, lambda x, w1, w2, y: ((np.maximum(x @ w1, 0) @ w2 - y) ** 2).sum(),
              arrays=[away_from_zero(rng, (4, 3)), away_from_zero(rng, (3, 5)), rng.standard_normal((5, 2)),
                      rng.standard_normal((4, 2))], rng=rng, atol={"float64": 1e-9, "float32": 1e-4})
+

@@ -354,3 +354,270 @@ def test_functional_conv2d_same_padding_with_an_even_kernel_pads_like_pytorch(rn
         ref = _torch.nn.functional.conv2d(_torch.tensor(x), _torch.tensor(w), padding="same").numpy()
         np.testing.assert_allclose(out, ref, atol=1e-10)
 
+
+
+# ---- conv1d and conv_transpose1d: the 2-d kernels on an H = 1 view --------------------------------
+
+def conv1d_ref(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    pads = padding if isinstance(padding, str) else (0, padding)
+    return conv2d_ref(x[:, :, None], w[:, :, None], b, (1, stride), pads, (1, dilation), groups)[:, :, 0]
+
+
+# (input shape, weight shape, stride, padding, dilation, groups, bias)
+CASES_1D = [
+    ((2, 3, 9), (4, 3, 3), 1, 0, 1, 1, True),
+    ((1, 1, 1), (1, 1, 1), 1, 0, 1, 1, True),                 # sizes 1
+    ((2, 2, 11), (3, 2, 3), 2, 1, 2, 1, True),               # stride, padding, dilation
+    ((3, 4, 7), (6, 2, 3), 2, 1, 1, 2, False),               # groups
+    ((2, 4, 5), (4, 1, 3), 1, 1, 1, 4, True),                # depthwise
+    ((1, 3, 13), (2, 3, 4), 1, "same", 2, 1, True),          # 'same', even kernel: one more on the right
+    ((2, 2, 6), (3, 2, 3), 1, "valid", 1, 1, True),
+    ((0, 3, 5), (4, 3, 3), 1, 1, 1, 1, True),                # empty batch
+    ((2, 5, 17), (7, 5, 5), 3, 2, 1, 1, True),               # primes
+]
+
+
+@pytest.mark.parametrize("case", CASES_1D, ids=lambda c: f"x{c[0]}-w{c[1]}-s{c[2]}-p{c[3]}-d{c[4]}-g{c[5]}")
+def test_conv1d(case, rng):
+    x_shape, w_shape, stride, padding, dilation, groups, bias = case
+    arrays = [rng.uniform(-1, 1, x_shape), rng.uniform(-1, 1, w_shape)] + ([rng.uniform(-1, 1, w_shape[0])]
+                                                                            if bias else [])
+    kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    check_op("conv1d", lambda x, w, b=None: nn.functional.conv1d(x, w, b, **kw),
+             lambda x, w, b=None: conv1d_ref(x, w, b, **kw), arrays=arrays,
+             torch_fn=lambda x, w, b=None: _torch.nn.functional.conv1d(x, w, b, **kw), rng=rng, atol=ATOL,
+             torch_tol=(1e-4, 1e-4))
+
+
+def test_conv1d_unbatched_and_tuple_arguments(rng):
+    x, w = rng.standard_normal((3, 8)), rng.standard_normal((2, 3, 3))
+    out = nn.functional.conv1d(deepcore.tensor(x), deepcore.tensor(w), stride=(2,), padding=[1], dilation=(1,))
+    assert tuple(out.shape) == (2, 4)
+    assert_close(out.numpy(), conv1d_ref(x[None], w, stride=2, padding=1)[0], 1e-12, 1e-12, "unbatched conv1d")
+
+
+def test_conv1d_errors():
+    f = nn.functional.conv1d
+    x, w = deepcore.ones(2, 3, 8), deepcore.ones(4, 3, 3)
+    with raises(ValueError, "conv1d", "3-D input", "(1, 2, 5, 6)"):
+        f(deepcore.ones(1, 2, 5, 6), w)
+    with raises(ValueError, "conv1d", "3-D weight", "(4, 3, 3, 1)"):
+        f(x, deepcore.ones(4, 3, 3, 1))
+    with raises(ValueError, "conv1d: input has 3 channels but weight expects 2", "(2, 3, 8)"):
+        f(x, deepcore.ones(4, 2, 3))
+    with raises(TypeError, "conv1d", "padding", "one int"):
+        f(x, w, padding=(1, 1))
+    with raises(TypeError, "conv1d", "stride"):
+        f(x, w, stride=(1, 1))
+    with raises(ValueError, "conv1d", "'same'", "strided", "stride 2"):
+        f(x, w, stride=2, padding="same")
+    with raises(ValueError, "conv1d", "smaller than the (dilated) kernel", "5"):
+        f(deepcore.ones(1, 3, 4), w, dilation=2)
+    with raises(ValueError, "conv1d", "padding", "'full'"):
+        f(x, w, padding="full")
+
+
+def conv_transpose1d_ref(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return conv_transpose2d_ref(x[:, :, None], w[:, :, None], b, (1, stride), (0, padding), (0, output_padding),
+                                groups, (1, dilation))[:, :, 0]
+
+
+@pytest.mark.parametrize("case", [
+    ((2, 3, 5), (3, 2, 3), 1, 0, 0, 1, 1, True),
+    ((2, 3, 4), (3, 4, 3), 2, 1, 1, 1, 1, True),     # up-sampling with output_padding
+    ((2, 4, 3), (4, 1, 3), 3, 1, 2, 2, 1, False),    # groups, stride 3
+    ((1, 2, 4), (2, 2, 2), 1, 1, 0, 1, 2, True),     # dilation
+    ((0, 3, 4), (3, 2, 3), 2, 0, 0, 1, 1, True),     # empty batch
+], ids=lambda c: f"x{c[0]}-w{c[1]}-s{c[2]}-p{c[3]}-op{c[4]}-g{c[5]}-d{c[6]}")
+def test_conv_transpose1d(case, rng):
+    x_shape, w_shape, stride, padding, output_padding, groups, dilation, bias = case
+    arrays = [rng.uniform(-1, 1, x_shape), rng.uniform(-1, 1, w_shape)] + \
+        ([rng.uniform(-1, 1, w_shape[1] * groups)] if bias else [])
+    kw = dict(stride=stride, padding=padding, output_padding=output_padding, groups=groups, dilation=dilation)
+    check_op("conv_transpose1d", lambda x, w, b=None: nn.functional.conv_transpose1d(x, w, b, **kw),
+             lambda x, w, b=None: conv_transpose1d_ref(x, w, b, **kw), arrays=arrays,
+             torch_fn=lambda x, w, b=None: _torch.nn.functional.conv_transpose1d(x, w, b, **kw), rng=rng, atol=ATOL,
+             torch_tol=(1e-4, 1e-4))
+
+
+def test_conv_transpose1d_errors():
+    f = nn.functional.conv_transpose1d
+    with raises(ValueError, "conv_transpose1d: input has 2 channels but weight expects 4"):
+        f(deepcore.randn(1, 2, 3), deepcore.randn(4, 1, 3))
+    with raises(ValueError, "conv_transpose1d", "output_padding 2", "smaller than the stride 2"):
+        f(deepcore.randn(1, 4, 3), deepcore.randn(4, 1, 3), stride=2, output_padding=2)
+    with raises(ValueError, "conv_transpose1d", "3-D input"):
+        f(deepcore.randn(1, 4, 3, 3), deepcore.randn(4, 1, 3))
+
+
+# ---- the modules: Conv1d, padding_mode, ConvTranspose1d, output_size --------------------------------
+
+def _module_matches_torch(torch, dmod, tmod, x, what, **call):
+    """Values, the input's gradient and every parameter's gradient of a random-weighted sum."""
+    dx, tx = deepcore.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    dy, ty = dmod(dx, **call), tmod(tx, **call)
+    assert_close(dy.detach().numpy(), ty.detach().numpy(), 1e-5, 1e-4, f"{what} output")
+    g = np.random.default_rng(0).standard_normal(tuple(ty.shape)).astype(np.float32)
+    (dy * deepcore.tensor(g)).sum().backward()
+    (ty * torch.tensor(g)).sum().backward()
+    assert_close(dx.grad.numpy(), tx.grad.numpy(), 1e-4, 1e-4, f"{what} input gradient")
+    for name, p in dmod.named_parameters():
+        assert_close(p.grad.numpy(), getattr(tmod, name).grad.numpy(), 1e-4, 1e-4, f"{what} gradient of {name}")
+
+
+@pytest.mark.parametrize("padding_mode", ["zeros", "reflect", "replicate", "circular"])
+@pytest.mark.parametrize("args", [
+    dict(kernel_size=3, padding=1), dict(kernel_size=4, padding="same", dilation=2),
+    dict(kernel_size=3, padding=2, stride=2, groups=2, bias=False), dict(kernel_size=3, padding="valid")],
+    ids=["pad1", "same-even", "strided-groups", "valid"])
+def test_conv1d_and_conv2d_modules_match_torch(padding_mode, args, torch, rng):
+    for dim, shape in ((1, (2, 4, 9)), (2, (2, 4, 7, 6))):
+        name = f"Conv{dim}d"
+        tmod = getattr(torch.nn, name)(4, 6, padding_mode=padding_mode, **args)
+        dmod = getattr(nn, name)(4, 6, padding_mode=padding_mode, **args)
+        dmod.load_state_dict(numpy_state(tmod))
+        assert repr(dmod) == repr(tmod)
+        _module_matches_torch(torch, dmod, tmod, rng.standard_normal(shape).astype(np.float32),
+                              f"{name}({padding_mode}, {args})")
+
+
+@pytest.mark.parametrize("dim", [1, 2])
+def test_conv_transpose_modules_and_output_size_match_torch(dim, torch, rng):
+    name = f"ConvTranspose{dim}d"
+    tmod, dmod = getattr(torch.nn, name)(3, 4, 3, stride=2, padding=1), getattr(nn, name)(3, 4, 3, stride=2, padding=1)
+    dmod.load_state_dict(numpy_state(tmod))
+    assert repr(dmod) == repr(tmod)
+    shape = (2, 3) + (5,) * dim
+    x = rng.standard_normal(shape).astype(np.float32)
+    _module_matches_torch(torch, dmod, tmod, x, name)
+    for size in ([10] * dim, [2, 4] + [10] * dim):  # the largest valid size, with and without (N, C)
+        for p in list(dmod.parameters()) + list(tmod.parameters()):
+            p.grad = None
+        _module_matches_torch(torch, dmod, tmod, x, f"{name} output_size={size}", output_size=size)
+        assert tuple(dmod(deepcore.tensor(x), output_size=size).shape)[2:] == (10,) * dim
+    with raises(ValueError, "requested an output size of", "valid sizes range from", "[9", "[10"):
+        dmod(deepcore.tensor(x), output_size=[11] * dim)
+    with raises(ValueError, f"ConvTranspose{dim}D", "output_size must have"):
+        dmod(deepcore.tensor(x), output_size=[9] * (dim + 1))
+
+
+def test_conv_module_argument_errors():
+    with raises(ValueError, "padding_mode must be one of", "'foo'"):
+        nn.Conv1d(2, 3, 3, padding_mode="foo")
+    with raises(ValueError, 'Only "zeros" padding mode is supported for ConvTranspose1d'):
+        nn.ConvTranspose1d(2, 3, 3, padding_mode="reflect")
+    with raises(ValueError, "padding='same' is not supported for strided convolutions"):
+        nn.Conv1d(2, 3, 3, stride=2, padding="same")
+    with raises(ValueError, "Invalid padding string 'full'"):
+        nn.Conv2d(2, 3, 3, padding="full")
+    with raises(ValueError, "in_channels must be divisible by groups"):
+        nn.Conv1d(3, 4, 3, groups=2)
+    m = nn.Conv1d(2, 3, 3)
+    assert (m.kernel_size, m.stride, m.padding, m.dilation) == ((3,), (1,), (0,), (1,))
+    assert tuple(m.weight.shape) == (3, 2, 3)
+
+
+# ---- unfold (im2col) and fold (col2im) ---------------------------------------------------------------
+
+def unfold_ref(x, kernel_size, dilation=1, padding=0, stride=1):
+    """Columns by a loop over block positions and kernel taps, in float64."""
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = map(pair, (kernel_size, dilation, padding, stride))
+    n, c, h, w = x.shape
+    xp = np.zeros((n, c, h + 2 * ph, w + 2 * pw))
+    xp[:, :, ph:ph + h, pw:pw + w] = x
+    oh, ow = (xp.shape[2] - dh * (kh - 1) - 1) // sh + 1, (xp.shape[3] - dw * (kw - 1) - 1) // sw + 1
+    out = np.zeros((n, c, kh, kw, oh, ow))
+    for oy in range(oh):
+        for ox in range(ow):
+            for ky in range(kh):
+                for kx in range(kw):
+                    out[:, :, ky, kx, oy, ox] = xp[:, :, oy * sh + ky * dh, ox * sw + kx * dw]
+    return out.reshape(n, c * kh * kw, oh * ow)
+
+
+def fold_ref(cols, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Every column entry added onto its pixel of the padded image, then the padding cut."""
+    (h, w), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = map(pair, (output_size, kernel_size, dilation, padding, stride))
+    n = cols.shape[0]
+    c = cols.shape[1] // (kh * kw)
+    oh, ow = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    blocks = cols.reshape(n, c, kh, kw, oh, ow)
+    image = np.zeros((n, c, h + 2 * ph, w + 2 * pw))
+    for oy in range(oh):
+        for ox in range(ow):
+            for ky in range(kh):
+                for kx in range(kw):
+                    image[:, :, oy * sh + ky * dh, ox * sw + kx * dw] += blocks[:, :, ky, kx, oy, ox]
+    return image[:, :, ph:ph + h, pw:pw + w]
+
+
+# (image shape, kernel_size, dilation, padding, stride)
+FOLD_CASES = [
+    ((2, 3, 5, 6), 2, 1, 0, 1),
+    ((1, 2, 7, 5), (2, 3), (2, 1), 1, (2, 1)),   # everything mixed, overlapping blocks
+    ((2, 1, 6, 6), 3, 1, 1, 3),                  # stride = kernel: no overlap
+    ((1, 2, 4, 4), 3, 1, 2, 2),                  # padding larger than the overlap
+    ((1, 1, 1, 1), 1, 1, 0, 1),                  # sizes 1
+    ((0, 2, 4, 5), 2, 1, 0, 1),                  # empty batch
+    ((2, 3, 9, 7), (3, 2), 1, (1, 0), (2, 3)),   # primes
+]
+
+
+@pytest.mark.parametrize("case", FOLD_CASES, ids=lambda c: f"x{c[0]}-k{c[1]}-d{c[2]}-p{c[3]}-s{c[4]}")
+def test_unfold(case, rng):
+    shape, k, d, p, s = case
+    check_op("unfold", lambda x: nn.functional.unfold(x, k, d, p, s), lambda x: unfold_ref(x, k, d, p, s),
+             shapes=[shape], rng=rng, torch_fn=lambda x: _torch.nn.functional.unfold(x, k, d, p, s))
+
+
+@pytest.mark.parametrize("case", FOLD_CASES, ids=lambda c: f"x{c[0]}-k{c[1]}-d{c[2]}-p{c[3]}-s{c[4]}")
+def test_fold(case, rng):
+    shape, k, d, p, s = case
+    cols_shape = unfold_ref(np.zeros(shape), k, d, p, s).shape
+    check_op("fold", lambda c: nn.functional.fold(c, shape[2:], k, d, p, s),
+             lambda c: fold_ref(c, shape[2:], k, d, p, s), shapes=[cols_shape], rng=rng,
+             torch_fn=lambda c: _torch.nn.functional.fold(c, shape[2:], k, d, p, s))
+
+
+def test_unfold_fold_unbatched_strided_and_non_finite(rng):
+    x = rng.standard_normal((2, 3, 6, 5))
+    bad = x.copy()
+    bad[0, 1, 2, 3], bad[1, 2, 0, 0] = np.inf, np.nan
+    cols = nn.functional.unfold(deepcore.tensor(bad), 3, padding=1)
+    # a pixel's value is copied, never multiplied: an inf or a NaN appears only where that pixel does
+    np.testing.assert_array_equal(cols.numpy(), unfold_ref(bad, 3, padding=1))  # NaN matches NaN
+    un = nn.functional.unfold(deepcore.tensor(x[0]), 3, padding=1)
+    assert_close(un.numpy(), unfold_ref(x[:1], 3, padding=1)[0], 0, 0, "unbatched unfold")
+    folded = nn.functional.fold(deepcore.tensor(unfold_ref(x[:1], 2)[0]), (6, 5), 2)
+    assert_close(folded.numpy(), fold_ref(unfold_ref(x[:1], 2), (6, 5), 2)[0], 0, 0, "unbatched fold")
+    xt = deepcore.tensor(x.transpose(0, 1, 3, 2).copy()).transpose(2, 3)  # a non-contiguous input
+    assert not xt.is_contiguous()
+    assert_close(nn.functional.unfold(xt, 2, stride=2).numpy(), unfold_ref(x, 2, stride=2), 0, 0, "strided unfold")
+    ones = nn.functional.fold(nn.functional.unfold(deepcore.ones(1, 1, 4, 4), 2), (4, 4), 2)
+    assert ones.numpy()[0, 0].tolist() == [[1, 2, 2, 1], [2, 4, 4, 2], [2, 4, 4, 2], [1, 2, 2, 1]]
+
+
+def test_unfold_fold_modules_and_errors(torch):
+    assert repr(nn.Unfold((2, 3), dilation=2, padding=1, stride=(1, 2))) == \
+        repr(torch.nn.Unfold((2, 3), dilation=2, padding=1, stride=(1, 2)))
+    assert repr(nn.Fold((4, 5), 2)) == repr(torch.nn.Fold((4, 5), 2))
+    assert tuple(nn.Fold((4, 5), 2)(nn.Unfold(2)(deepcore.ones(2, 3, 4, 5))).shape) == (2, 3, 4, 5)
+    f, g = nn.functional.unfold, nn.functional.fold
+    with raises(ValueError, "unfold", "4-D input", "(2, 5)"):
+        f(deepcore.ones(2, 5), 2)
+    with raises(ValueError, "unfold", "spatial size (5, 6)", "kernel_size=(7, 7)", "(-1, 0)", "at least one"):
+        f(deepcore.ones(1, 2, 5, 6), 7)
+    with raises(ValueError, "unfold", "kernel_size", "positive"):
+        f(deepcore.ones(1, 2, 5, 6), 0)
+    with raises(ValueError, "unfold", "padding", "non-negative"):
+        f(deepcore.ones(1, 2, 5, 6), 2, padding=-1)
+    with raises(TypeError, "unfold", "kernel_size"):
+        f(deepcore.ones(1, 2, 5, 6), (2, 2, 2))
+    with raises(TypeError, "unfold", "float32 or float64", "int64"):
+        f(deepcore.ones(1, 1, 3, 3, dtype=deepcore.int64), 2)
+    with raises(ValueError, "fold", "divisible by the product of kernel_size", "input.size(1)=7", "(2, 2)"):
+        g(deepcore.ones(1, 7, 20), (5, 6), 2)
+    with raises(ValueError, "fold", "sliding blocks 4 * 5 = 20", "input.size(2)=19"):
+        g(deepcore.ones(1, 8, 19), (5, 6), 2)
+    with raises(ValueError, "fold", "3-D input", "(1, 8, 20, 1)"):
+        g(deepcore.ones(1, 8, 20, 1), (5, 6), 2)

@@ -1,4 +1,6 @@
 """Elementwise family (unary, binary and scalar ops, comparisons, where, clamp, leaky_relu, dtype promotion) against NumPy float64, gradcheck and PyTorch."""
+import math
+
 import numpy as np
 import pytest
 
@@ -93,6 +95,22 @@ UNARY = [
     ("clamp max", lambda a: a.clamp(max=0.25), lambda a: np.minimum(a, 0.25), "nonzero"),
     ("clamp both", lambda a: a.clamp(-0.25, 0.25), lambda a: np.clip(a, -0.25, 0.25), "nonzero"),
     ("clip", lambda a: lib(a).clip(a, -1.0, 1.0), lambda a: np.clip(a, -1.0, 1.0), "nonzero"),
+    ("sin", lambda a: a.sin(), np.sin, "any"),
+    ("cos", lambda a: a.cos(), np.cos, "any"),
+    ("sin fn", lambda a: lib(a).sin(a), np.sin, "any"),
+    ("cos fn", lambda a: lib(a).cos(a), np.cos, "any"),
+    ("log1p", lambda a: a.log1p(), np.log1p, "positive"),
+    ("expm1", lambda a: a.expm1(), np.expm1, "any"),
+    ("floor", lambda a: a.floor(), np.floor, "nonzero"),
+    ("ceil", lambda a: lib(a).ceil(a), np.ceil, "nonzero"),
+    ("round", lambda a: (a * 3).round(), lambda a: np.round(a * 3), "nonzero"),
+    ("round decimals", lambda a: lib(a).round(a, decimals=1), lambda a: np.round(a, 1), "nonzero"),
+    ("masked_fill", lambda a: a.masked_fill(a > 0.5, -3.0), lambda a: np.where(a > 0.5, -3.0, a), "nonzero"),
+    ("triu", lambda a: a.triu() if a.ndim >= 2 else a, lambda a: np.triu(a) if a.ndim >= 2 else a, "any"),
+    ("tril -1", lambda a: lib(a).tril(a, -1) if a.ndim >= 2 else a, lambda a: np.tril(a, -1) if a.ndim >= 2 else a,
+     "any"),
+    ("triu 2", lambda a: lib(a).triu(a, diagonal=2) if a.ndim >= 2 else a,
+     lambda a: np.triu(a, 2) if a.ndim >= 2 else a, "any"),
 ]
 
 
@@ -274,3 +292,106 @@ def test_c_binary_bad_arguments():
         _C.binary(_C.BinaryOp.add, _arr(3), 1.0)  # pybind11's own argument check
     with raises(ValueError, "copy_", "(5, 4)", "(3, 4)"):
         _C.copy_(_arr(3, 4), _arr(5, 4))
+
+
+def test_rounding_of_integers_and_halves():
+    assert deepcore.tensor([3, -2]).floor().tolist() == [3, -2]
+    assert deepcore.tensor([3, -2]).round().dtype is deepcore.int64
+    # half to even, as PyTorch and NumPy round
+    assert deepcore.tensor([0.5, 1.5, 2.5, -0.5, -1.5]).round().tolist() == [0.0, 2.0, 2.0, -0.0, -2.0]
+
+
+def test_masked_fill_and_triangles_refuse_bad_input():
+    x = deepcore.ones(2, 3)
+    with pytest.raises(TypeError, match="masked_fill: expected a bool mask"):
+        x.masked_fill(deepcore.ones(2, 3), 0.0)
+    with pytest.raises(RuntimeError, match=r"masked_fill: the mask of shape \(4,\) does not broadcast"):
+        x.masked_fill(deepcore.ones(4) > 0, 0.0)
+    with pytest.raises(RuntimeError, match="0-dimensional value tensor"):
+        x.masked_fill(x > 0, deepcore.ones(2))
+    with pytest.raises(RuntimeError, match="triu: input tensor must have at least 2 dimensions"):
+        deepcore.ones(3).triu()
+    y = deepcore.zeros(2, 2)
+    y.masked_fill_(deepcore.tensor([[True, False], [False, True]]), deepcore.tensor(5.0))
+    assert y.tolist() == [[5.0, 0.0], [0.0, 5.0]]
+
+
+# ---- reciprocal, erf, erfinv; remainder, fmod, floor_divide --------------------------------------
+
+def test_reciprocal_erf_erfinv(rng):
+    check_op("reciprocal", lambda x: lib(x).reciprocal(x), lambda x: 1 / x, arrays=[away_from_zero(rng, (3, 4))])
+    np_erf = np.vectorize(math.erf)
+    check_op("erf", lambda x: lib(x).erf(x), np_erf, [(3, 5)], rng=rng, low=-3, high=3)
+    y = rng.uniform(-0.95, 0.95, size=(4, 5))
+    # erfinv's reference: the y that erf maps back onto (erf is exact in libm; its inverse is checked through it).
+    check_op("erfinv", lambda x: lib(x).erf(lib(x).erfinv(x)), lambda x: x, arrays=[y],
+             atol={"float64": 1e-12, "float32": 1e-5})
+    check_op("erfinv vs torch", lambda x: x.erfinv(), lambda x: _erfinv_reference(x), arrays=[y])
+    e = deepcore.tensor([-1.0, 1.0, 1.5, 0.0], dtype=deepcore.float64).erfinv().numpy()
+    assert e[0] == -np.inf and e[1] == np.inf and np.isnan(e[2]) and e[3] == 0.0
+    assert deepcore.reciprocal(deepcore.tensor([2, 4])).tolist() == [0.5, 0.25]
+
+
+def _erfinv_reference(y):
+    """Newton's method on math.erf from a rough start, in float64, to full precision."""
+    out = np.empty_like(y)
+    for i, v in np.ndenumerate(y):
+        x = 0.0
+        for _ in range(100):
+            x -= (math.erf(x) - v) / (2 / math.sqrt(math.pi) * math.exp(-x * x))
+        out[i] = x
+    return out
+
+
+@pytest.mark.parametrize("name,np_fn", [("remainder", np.remainder), ("fmod", np.fmod)])
+def test_remainder_and_fmod(name, np_fn, rng):
+    a = rng.uniform(-5, 5, size=(3, 4))
+    b = away_from_zero(rng, (4,), 0.7, 2.0)
+    a = np.where(np.abs(np.remainder(a, b) - 0) < 1e-3, a + 0.01, a)  # away from the jumps
+    check_op(name, lambda x, y: getattr(lib(x), name)(x, y), np_fn, arrays=[a, b])
+    check_op(f"{name} scalar", lambda x: getattr(lib(x), name)(x, -1.5), lambda x: np_fn(x, -1.5), arrays=[a])
+
+
+def test_floor_divide_and_operators(torch):
+    a = np.array([7.0, -7.0, 7.5, -0.5, 0.0, 1e-3])
+    b = np.array([2.0, 2.0, -2.0, 3.0, -3.0, 0.1])
+    for op in (lambda x, y: x // y, lambda x, y: x % y, lambda x, y: 7 // y, lambda x, y: -7.5 % y,
+               lambda x, y: x // 2, lambda x, y: x % -2):
+        ours = op(deepcore.tensor(a, dtype=deepcore.float64), deepcore.tensor(b, dtype=deepcore.float64)).numpy()
+        theirs = op(torch.tensor(a), torch.tensor(b)).numpy()
+        np.testing.assert_array_equal(ours, theirs)
+    ia, ib = np.array([7, -7, 7, -7, 0, 5]), np.array([2, 2, -2, -2, 3, 1])
+    for name in ("floor_divide", "remainder", "fmod"):
+        ours = getattr(deepcore, name)(deepcore.tensor(ia), deepcore.tensor(ib))
+        assert ours.dtype is deepcore.int64
+        assert ours.tolist() == getattr(torch, name)(torch.tensor(ia), torch.tensor(ib)).tolist()
+    x = deepcore.tensor([5, 6])
+    x //= 2
+    x %= 2
+    assert x.tolist() == [0, 1]
+    assert (deepcore.tensor([5]) // 2.0).dtype is deepcore.float32
+    assert (deepcore.tensor([-9223372036854775807 - 1]) // -1).tolist() == [-9223372036854775807 - 1]
+
+
+def test_divmod_gradients(torch):
+    a = deepcore.tensor([5.5, -3.2, 2.0], requires_grad=True)
+    b = deepcore.tensor([2.0, 1.5, -0.75], requires_grad=True)
+    ta, tb = (torch.tensor(t.detach().numpy(), requires_grad=True) for t in (a, b))
+    (deepcore.remainder(a, b).sum() + deepcore.fmod(a, b).sum()).backward()
+    (torch.remainder(ta, tb).sum() + torch.fmod(ta, tb).sum()).backward()
+    np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy())
+    np.testing.assert_allclose(b.grad.numpy(), tb.grad.numpy())
+    with raises(RuntimeError, "floor_divide", "not implemented"):
+        (a // b).sum().backward()
+
+
+def test_divmod_errors():
+    with raises(RuntimeError, "floor_divide", "ZeroDivisionError"):
+        deepcore.tensor([5]) // deepcore.tensor([0])
+    with raises(RuntimeError, "remainder", "ZeroDivisionError"):
+        deepcore.tensor([5]) % 0
+    with raises(RuntimeError, "fmod", "bool"):
+        deepcore.fmod(deepcore.tensor([True]), deepcore.tensor([True]))
+    assert np.isinf((deepcore.tensor([5.0]) // 0).item()) and np.isnan((deepcore.tensor([5.0]) % 0).item())
+    with raises(TypeError, "erf", "float32 or float64"):
+        deepcore.tensor([1]).erf()

@@ -7,7 +7,7 @@ import deepcore.nn as nn
 import deepcore.nn.functional as F
 from deepcore import _C
 from deepcore.autograd import gradcheck
-from helpers import MNIST_MEAN as MEAN, MNIST_STD as STD, assert_close, check_op
+from helpers import MNIST_MEAN as MEAN, MNIST_STD as STD, assert_close, check_op, lib, raises
 
 
 # ---- index_select / index_add_ ---------------------------------------------------------------
@@ -210,3 +210,140 @@ def test_one_hot(rng):
         F.one_hot(deepcore.tensor([-1, 0]), 3)
     with pytest.raises(TypeError, match="int64"):
         F.one_hot(deepcore.tensor([1.0]), 3)
+
+
+# ---- gather / scatter / scatter_add, index_fill, masked_select, nonzero, take_along_dim ---------
+
+def _np_scatter(x, dim, index, src, add):
+    out = x.copy()
+    for pos in np.ndindex(*index.shape):
+        target = list(pos)
+        target[dim] = index[pos]
+        if add:
+            out[tuple(target)] += src[pos]
+        else:
+            out[tuple(target)] = src[pos]
+    return out
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_gather_matches_take_along_axis(dim, rng):
+    a = rng.standard_normal((4, 5))
+    index = rng.integers(0, a.shape[dim], size=(3, 4))  # smaller than the input outside dim, with repeats
+    check_op(f"gather(dim={dim})", lambda x, i: lib(x).gather(x, dim, i), lambda x, i: _np_gather(x, dim, i),
+             arrays=[a, index])
+
+
+def _np_gather(x, dim, index):
+    out = np.empty(index.shape)
+    for pos in np.ndindex(*index.shape):
+        src = list(pos)
+        src[dim] = index[pos]
+        out[pos] = x[tuple(src)]
+    return out
+
+
+def test_gather_strided_3d_and_0d(rng):
+    a = rng.standard_normal((3, 4, 5))
+    index = rng.integers(0, 4, size=(3, 2, 5))
+    check_op("gather 3d", lambda x, i: x.transpose(0, 2).gather(1, i.transpose(0, 2)),
+             lambda x, i: _np_gather(x.transpose(2, 1, 0), 1, i.transpose(2, 1, 0)), arrays=[a, index])
+    x = deepcore.tensor(3.0)
+    assert deepcore.gather(x, 0, deepcore.tensor(0)).item() == 3.0
+    assert deepcore.tensor([[1, 2], [3, 4]]).gather(1, deepcore.tensor([[1], [0]])).tolist() == [[2], [3]]
+
+
+@pytest.mark.parametrize("add", [False, True])
+@pytest.mark.parametrize("dim", [0, 1])
+def test_scatter_and_scatter_add(dim, add, rng):
+    x = rng.standard_normal((4, 5))
+    src = rng.standard_normal((3, 4))  # index's shape (torch's backward requires it)
+    if add:
+        index = rng.integers(0, x.shape[dim], size=(3, 4))  # repeats accumulate
+    else:  # distinct targets per line: which write wins on a repeat is unspecified in PyTorch
+        index = np.stack([rng.permutation(x.shape[dim])[:4] for _ in range(3)]) if dim == 1 else \
+            np.stack([rng.permutation(4)[:3] for _ in range(4)], axis=1)
+    name = "scatter_add" if add else "scatter"
+    check_op(f"{name}(dim={dim})", lambda a, i, s: getattr(lib(a), name)(a, dim, i, s),
+             lambda a, i, s: _np_scatter(a, dim, i, s, add), arrays=[x, index, src])
+
+
+@pytest.mark.filterwarnings("ignore:The reduce argument of torch.scatter")
+def test_scatter_value_reduce_and_in_place(rng, torch):
+    x = deepcore.zeros(3, 4)
+    index = deepcore.tensor([[0, 1], [2, 3], [1, 1]])
+    out = x.scatter(1, index, 2.5)
+    np.testing.assert_array_equal(out.numpy(), torch.zeros(3, 4).scatter(1, torch.tensor(index.numpy()), 2.5).numpy())
+    y = deepcore.ones(3, 4)
+    assert y.scatter_(1, index, deepcore.full((3, 2), 2.0), reduce="add") is y
+    np.testing.assert_array_equal(y.numpy(), torch.ones(3, 4).scatter_(1, torch.tensor(index.numpy()),
+                                                                       torch.full((3, 2), 2.0), reduce="add").numpy())
+    z = deepcore.zeros(3, 4).scatter_add_(0, deepcore.tensor([[0, 0, 0, 0]]), deepcore.ones(1, 4))
+    assert z.sum().item() == 4.0
+    # The in-place forms record: the gradient reaches src and the non-overwritten part of self.
+    w = deepcore.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    s = deepcore.tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    t = w * 1.0
+    t.scatter_(1, index, s)
+    t.sum().backward()
+    tw = torch.tensor(w.detach().numpy(), requires_grad=True)
+    ts = torch.tensor(s.detach().numpy(), requires_grad=True)
+    tt = tw * 1.0
+    tt.scatter_(1, torch.tensor(index.numpy()), ts)
+    tt.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy())
+    np.testing.assert_allclose(s.grad.numpy(), ts.grad.numpy())
+
+
+def test_gather_scatter_errors():
+    x = deepcore.zeros(2, 3)
+    with raises(RuntimeError, "gather", "out of bounds", "size 3"):
+        x.gather(1, deepcore.tensor([[3]]))
+    with raises(RuntimeError, "gather", "int64"):
+        x.gather(1, deepcore.tensor([[0.0]]))
+    with raises(RuntimeError, "gather", "same number of dimensions"):
+        x.gather(1, deepcore.tensor([0]))
+    with raises(RuntimeError, "scatter", "dtype"):
+        x.scatter(1, deepcore.tensor([[0]]), deepcore.tensor([[1]]))
+    with raises(NotImplementedError, "scatter_", "multiply"):
+        x.scatter_(1, deepcore.tensor([[0]]), 1.0, reduce="multiply")
+    with raises(RuntimeError, "scatter_", "leaf Variable"):
+        deepcore.zeros(2, 3, requires_grad=True).scatter_(1, deepcore.tensor([[0]]), 1.0)
+    with raises(RuntimeError, "scatter_", "single memory location"):
+        deepcore.zeros(3).expand(2, 3).scatter_(1, deepcore.tensor([[0]]), 1.0)
+    with raises(NotImplementedError, "gather", "sparse_grad"):
+        deepcore.gather(x, 1, deepcore.tensor([[0]]), sparse_grad=True)
+
+
+def test_index_fill(rng, torch):
+    a = rng.standard_normal((3, 4))
+    check_op("index_fill", lambda x: x.index_fill(1, deepcore.tensor([0, 2]) if isinstance(x, deepcore.Tensor)
+                                                  else torch.tensor([0, 2]), -1.5),
+             lambda x: np.where(np.isin(np.arange(4), [0, 2])[None, :], -1.5, x), arrays=[a])
+    x = deepcore.ones(2, 3)
+    assert x.index_fill_(0, deepcore.tensor([-1]), 0.0) is x and x.tolist() == [[1, 1, 1], [0, 0, 0]]
+    with raises(IndexError, "index_fill", "index 3"):
+        x.index_fill(1, deepcore.tensor([3]), 0.0)
+
+
+def test_masked_select_nonzero_where_take(rng, torch):
+    a = rng.standard_normal((3, 4))
+    mask = a > 0.2
+    check_op("masked_select", lambda x, m: lib(x).masked_select(x, m), lambda x, m: x[m], arrays=[a, mask])
+    check_op("masked_select broadcast", lambda x, m: lib(x).masked_select(x, m),
+             lambda x, m: np.broadcast_to(x, (3, 4))[np.broadcast_to(m, (3, 4))], arrays=[a[0], mask])
+    t = deepcore.tensor([[0, 1, 0], [2, 0, 3]])
+    assert deepcore.nonzero(t).tolist() == torch.nonzero(torch.tensor(t.numpy())).tolist()
+    for ours, theirs in zip(t.nonzero(as_tuple=True), torch.tensor(t.numpy()).nonzero(as_tuple=True)):
+        assert ours.tolist() == theirs.tolist()
+    for ours, theirs in zip(deepcore.where(t > 0), torch.where(torch.tensor(t.numpy()) > 0)):
+        assert ours.tolist() == theirs.tolist()
+    assert deepcore.nonzero(deepcore.zeros(2, 2)).shape == (0, 2)
+    assert deepcore.count_nonzero(t).item() == 3 and t.count_nonzero(0).tolist() == [1, 1, 1]
+    idx = rng.integers(0, 4, size=(3, 2))
+    check_op("take_along_dim", lambda x, i: lib(x).take_along_dim(x, i, 1),
+             lambda x, i: np.take_along_axis(x, i, 1), arrays=[a, idx])
+    check_op("take_along_dim broadcast", lambda x, i: lib(x).take_along_dim(x, i, 1),
+             lambda x, i: np.take_along_axis(x, np.broadcast_to(i, (3, 2)), 1), arrays=[a, idx[:1]])
+    check_op("take", lambda x, i: lib(x).take(x, i), lambda x, i: x.reshape(-1)[i],
+             arrays=[a, rng.integers(0, 12, size=(2, 2))])

@@ -108,3 +108,54 @@ def test_c_matmul_bad_shapes():
         _C.matmul(_arr(2, 3, 4), _arr(3, 4, 5))
     with raises(ValueError, "matmul", "int64"):
         _C.matmul(_arr(2, 2, dtype=_C.DType.int64), _arr(2, 2, dtype=_C.DType.int64))
+
+
+# ---- bmm, addmm, baddbmm, addmv, mv, dot, outer, einsum ------------------------------------------
+
+def test_bmm_addmm_baddbmm_mv_dot_outer(rng):
+    check_op("bmm", lambda a, b: lib(a).bmm(a, b), np.matmul, [(2, 3, 4), (2, 4, 5)], rng=rng, atol=MATMUL_TOL)
+    check_op("addmm", lambda c, a, b: lib(c).addmm(c, a, b, beta=0.5, alpha=2.0),
+             lambda c, a, b: 0.5 * c + 2.0 * a @ b, [(5,), (3, 4), (4, 5)], rng=rng, atol=MATMUL_TOL)
+    check_op("addmm beta=0", lambda c, a, b: lib(c).addmm(c, a, b, beta=0), lambda c, a, b: a @ b,
+             [(3, 5), (3, 4), (4, 5)], rng=rng, atol=MATMUL_TOL)
+    check_op("baddbmm", lambda c, a, b: c.baddbmm(a, b, alpha=-1.0), lambda c, a, b: c - a @ b,
+             [(2, 3, 5), (2, 3, 4), (2, 4, 5)], rng=rng, atol=MATMUL_TOL)
+    check_op("addmv", lambda c, a, b: lib(c).addmv(c, a, b), lambda c, a, b: c + a @ b, [(3,), (3, 4), (4,)],
+             rng=rng, atol=MATMUL_TOL)
+    check_op("mv", lambda a, b: a.mv(b), np.matmul, [(3, 4), (4,)], rng=rng, atol=MATMUL_TOL)
+    check_op("dot", lambda a, b: lib(a).dot(a, b), np.dot, [(5,), (5,)], rng=rng, atol=MATMUL_TOL)
+    check_op("outer", lambda a, b: lib(a).outer(a, b), np.outer, [(3,), (4,)], rng=rng)
+    nan_input = deepcore.full((3, 5), float("nan"))
+    assert not deepcore.addmm(nan_input, deepcore.ones(3, 4), deepcore.ones(4, 5), beta=0).isnan().any().item()
+
+
+EINSUMS = [
+    ("ij,jk->ik", [(3, 4), (4, 5)]), ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]), ("ij->ji", [(3, 4)]),
+    ("ii->i", [(4, 4)]), ("ii", [(4, 4)]), ("ij->", [(3, 4)]), ("i,i->", [(5,), (5,)]), ("i,j->ij", [(3,), (4,)]),
+    ("bhqd,bhkd->bhqk", [(2, 2, 3, 4), (2, 2, 5, 4)]), ("...ij,jk->...ik", [(2, 3, 4), (4, 5)]),
+    ("ij,kj", [(3, 4), (5, 4)]), ("bn,anm,bm->ba", [(2, 3), (4, 3, 5), (2, 5)]), ("ijk->kij", [(2, 3, 4)]),
+    ("ij,ij->i", [(3, 4), (3, 4)]), ("b i d, b j d -> b i j", [(2, 3, 4), (2, 5, 4)]),
+]
+
+
+@pytest.mark.parametrize("equation,shapes", EINSUMS, ids=[e for e, _ in EINSUMS])
+def test_einsum(equation, shapes, rng):
+    check_op(f"einsum({equation})", lambda *xs: lib(xs[0]).einsum(equation, *xs),
+             lambda *xs: np.einsum(equation.replace(" ", ""), *xs), shapes, rng=rng, atol=MATMUL_TOL)
+
+
+def test_einsum_list_form_and_errors(rng):
+    a, b = deepcore.ones(2, 3), deepcore.ones(3, 4)
+    assert deepcore.einsum("ij,jk->ik", [a, b]).tolist() == (np.ones((2, 4)) * 3).tolist()
+    with raises(RuntimeError, "einsum", "3 operands", "2 tensors"):
+        deepcore.einsum("ij,jk,kl->il", a, b)
+    with raises(RuntimeError, "einsum", "does not match"):
+        deepcore.einsum("ijk,jk->i", a, b)
+    with raises(RuntimeError, "einsum", "output subscript z"):
+        deepcore.einsum("ij,jk->iz", a, b)
+    with raises(RuntimeError, "bmm", "3-D"):
+        deepcore.bmm(a, b)
+    with raises(RuntimeError, "addmm", "broadcast"):
+        deepcore.addmm(deepcore.ones(3), a, b)
+    with raises(RuntimeError, "dot", "1-D"):
+        deepcore.dot(a, b)

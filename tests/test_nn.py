@@ -344,3 +344,30 @@ def test_custom_layer_gradcheck_trains_saves_and_loads(tmp_path, rng):
     fresh = CustomNet()
     fresh.load_state_dict(deepcore.load(path))
     assert np.array_equal(fresh(x).detach().numpy(), net(x).detach().numpy())
+
+
+def test_deepcopy_of_modules_parameters_and_tensors():
+    import copy
+    deepcore.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 3))
+    model[2].weight = model[0].weight.__class__(model[0].weight.detach().t().clone())  # a fresh Parameter
+    model[0].weight.grad = deepcore.ones(4, 3)
+    model.eval()
+    twin = copy.deepcopy(model)
+    assert type(twin[0].weight) is nn.Parameter and twin[0].weight is not model[0].weight
+    assert not twin.training and twin[0].weight.grad.tolist() == [[1.0] * 3] * 4
+    x = deepcore.randn(2, 3)
+    np.testing.assert_array_equal(twin(x).detach().numpy(), model(x).detach().numpy())
+    with deepcore.no_grad():
+        twin[0].weight.fill_(0.0)  # new memory: the original is untouched
+    assert model[0].weight.abs().sum().item() > 0
+    tied = nn.Module()
+    tied.a = nn.Linear(2, 2)
+    tied.b = nn.Linear(2, 2)
+    tied.b.weight = tied.a.weight
+    copied = copy.deepcopy(tied)
+    assert copied.b.weight is copied.a.weight and copied.a.weight is not tied.a.weight
+    leaf = deepcore.ones(2, requires_grad=True)
+    assert copy.deepcopy(leaf).requires_grad
+    with pytest.raises(RuntimeError, match="deepcopy protocol"):
+        copy.deepcopy(leaf * 2)

@@ -565,6 +565,8 @@ def test_scheduler_state_dict_round_trip():
 # ---- the lecture's optimizer race ----------------------------------------------------
 
 def test_optimizer_race_example_reaches_the_minimum():
+    # The script imports headless_pyplot (matplotlib) at its top, as the other example tests' scripts.
+    pytest.importorskip("matplotlib", reason="examples/optimizers.py draws its figure with matplotlib")
     import importlib.util
     import os
     path = os.path.join(os.path.dirname(__file__), os.pardir, "examples", "optimizers.py")

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import deepcore
+from helpers import raises
 
 
 @pytest.mark.parametrize("fn", [deepcore.rand, deepcore.randn])
@@ -106,3 +107,124 @@ def test_rng_state_restores_every_kind_of_draw():
     assert deepcore.get_rng_state() != state  # the stream moved on
     deepcore.set_rng_state(state)
     assert draws() == first
+
+
+# ---- in-place fills, bernoulli, normal, multinomial ---------------------------------------------
+
+@pytest.mark.parametrize("dtype", [deepcore.float32, deepcore.float64])
+def test_uniform_and_normal_fills_are_rand_and_randn_mapped(dtype):
+    deepcore.manual_seed(5)
+    u = deepcore.rand(1000, dtype=dtype).numpy().copy()
+    deepcore.manual_seed(5)
+    x = deepcore.empty(1000, dtype=dtype).uniform_(-2.0, 3.0)
+    np.testing.assert_allclose(x.numpy(), -2.0 + 5.0 * u, rtol=1e-6, atol=1e-6)
+    assert x.numpy().min() >= -2.0 and x.numpy().max() < 3.0
+    deepcore.manual_seed(5)
+    z = deepcore.randn(1001, dtype=dtype).numpy().copy()
+    deepcore.manual_seed(5)
+    y = deepcore.empty(1001, dtype=dtype).normal_(1.5, 0.5)
+    np.testing.assert_allclose(y.numpy(), 1.5 + 0.5 * z, rtol=1e-6, atol=1e-6)
+    deepcore.manual_seed(5)
+    assert np.array_equal(deepcore.empty(1000, dtype=dtype).uniform_().numpy(), u)  # uniform_() is rand's stream
+
+
+def test_fills_on_strided_views_and_reproducibility():
+    m = deepcore.zeros(4, 6)
+    deepcore.manual_seed(1)
+    m.t().uniform_(5.0, 6.0)  # a transposed view: written through
+    assert (m.numpy() >= 5.0).all()
+    col = deepcore.zeros(4, 6)
+    col[:, 1].normal_()
+    assert (col.numpy()[:, [0, 2, 3, 4, 5]] == 0).all() and (col.numpy()[:, 1] != 0).all()
+    deepcore.manual_seed(3)
+    a = deepcore.empty(50).exponential_(2.0).numpy().copy()
+    deepcore.manual_seed(3)
+    assert np.array_equal(deepcore.empty(50).exponential_(2.0).numpy(), a)
+
+
+def test_fill_statistics():
+    deepcore.manual_seed(8)
+    n = 200_000
+    e = deepcore.empty(n, dtype=deepcore.float64).exponential_(4.0).numpy()
+    assert e.min() >= 0 and abs(e.mean() - 0.25) < 5 * 0.25 / np.sqrt(n)
+    b = deepcore.empty(n).bernoulli_(0.3).numpy()
+    assert set(np.unique(b)) <= {0.0, 1.0} and abs(b.mean() - 0.3) < 5 * np.sqrt(0.21 / n)
+    r = deepcore.empty(n, dtype=deepcore.int64).random_(2, 6).numpy()
+    assert r.min() == 2 and r.max() == 5
+    counts = np.bincount(r - 2, minlength=4)
+    assert abs(counts - n / 4).max() < 5 * np.sqrt(n * 3 / 16)
+    assert deepcore.empty(1000).random_(3).numpy().max() == 2.0
+    assert deepcore.empty(10).random_().numpy().max() <= 2 ** 24
+    p = deepcore.tensor([[0.0, 1.0], [0.5, 0.25]])
+    draws = np.stack([deepcore.bernoulli(p).numpy() for _ in range(2000)])
+    assert draws[:, 0, 0].max() == 0 and draws[:, 0, 1].min() == 1
+    assert abs(draws[:, 1, 0].mean() - 0.5) < 0.06 and abs(draws[:, 1, 1].mean() - 0.25) < 0.06
+    t = deepcore.normal(deepcore.tensor([0.0, 100.0]), deepcore.tensor([1.0, 0.0]))
+    assert t.shape == (2,) and t[1].item() == 100.0
+    t = deepcore.normal(2.0, 3.0, size=(n,)).numpy()
+    assert abs(t.mean() - 2.0) < 5 * 3 / np.sqrt(n) and abs(t.std() - 3.0) < 0.05
+    assert deepcore.normal(deepcore.zeros(3, 1), 1.0).shape == (3, 1)
+
+
+def test_multinomial_frequencies_and_rules():
+    deepcore.manual_seed(0)
+    w = deepcore.tensor([1.0, 0.0, 3.0, 4.0])
+    s = deepcore.multinomial(w, 80_000, replacement=True).numpy()
+    freq = np.bincount(s, minlength=4) / len(s)
+    np.testing.assert_allclose(freq, [0.125, 0.0, 0.375, 0.5], atol=0.01)
+    rows = deepcore.tensor([[1.0, 1.0, 1.0, 0.0], [0.0, 0.0, 5.0, 1.0]])
+    out = rows.multinomial(2)
+    assert out.shape == (2, 2) and out.dtype is deepcore.int64
+    for row, picks in zip(rows.numpy(), out.numpy()):
+        assert len(set(picks)) == 2 and all(row[p] > 0 for p in picks)
+    # Without replacement, the first draw follows the weights (sequential sampling).
+    first = np.array([deepcore.multinomial(w, 2).tolist()[0] for _ in range(4000)])
+    np.testing.assert_allclose(np.bincount(first, minlength=4) / 4000, [0.125, 0.0, 0.375, 0.5], atol=0.03)
+    deepcore.manual_seed(7)
+    a = deepcore.multinomial(w, 5, True).tolist()
+    deepcore.manual_seed(7)
+    assert deepcore.multinomial(w, 5, True).tolist() == a
+
+
+def test_random_errors():
+    x = deepcore.empty(3)
+    with raises(RuntimeError, "uniform_", "from=2.0 > to=1.0"):
+        x.uniform_(2.0, 1.0)
+    with raises(RuntimeError, "normal_", "std"):
+        x.normal_(0.0, -1.0)
+    with raises(RuntimeError, "exponential_", "lambda"):
+        x.exponential_(0.0)
+    with raises(RuntimeError, "bernoulli_", "p=1.5"):
+        x.bernoulli_(1.5)
+    with raises(RuntimeError, "uniform_", "leaf Variable"):
+        deepcore.empty(3, requires_grad=True).uniform_()
+    with deepcore.no_grad():  # nn.init's way: allowed
+        deepcore.empty(3, requires_grad=True).uniform_()
+    with raises(TypeError, "normal_", "float32 or float64"):
+        deepcore.empty(3, dtype=deepcore.int64).normal_()
+    with raises(NotImplementedError, "uniform_", "generator"):
+        x.uniform_(generator=object())
+    with raises(RuntimeError, "multinomial", "without replacement"):
+        deepcore.multinomial(deepcore.ones(3), 4)
+    with raises(RuntimeError, "multinomial", "not enough"):
+        deepcore.multinomial(deepcore.tensor([1.0, 0.0, 0.0]), 2)
+    with raises(RuntimeError, "multinomial", "element < 0"):
+        deepcore.multinomial(deepcore.tensor([1.0, -1.0]), 1)
+    with raises(RuntimeError, "multinomial", "sum of probabilities"):
+        deepcore.multinomial(deepcore.zeros(3), 1, True)
+    with raises(RuntimeError, "multinomial", "floating-point"):
+        deepcore.multinomial(deepcore.tensor([1, 2]), 1)
+    with raises(RuntimeError, "bernoulli", "p_in"):
+        deepcore.bernoulli(deepcore.tensor([0.5, 2.0]))
+    with raises(RuntimeError, "random_", "from=3 >= to=3"):
+        x.random_(3, 3)
+
+
+def test_randint_high_and_size_form():
+    """torch.randint(high, size): word_language_model/generate.py's first word."""
+    deepcore.manual_seed(1)
+    t = deepcore.randint(10, (1, 1), dtype=deepcore.int64)
+    assert t.shape == (1, 1) and 0 <= t.item() < 10
+    assert deepcore.randint(3, (2,), dtype=deepcore.float32, requires_grad=True).requires_grad
+    with raises(RuntimeError, "floating point"):
+        deepcore.randint(3, (2,), requires_grad=True)

@@ -12,7 +12,8 @@ import deepcore
 import deepcore.nn as nn
 import deepcore.nn.functional as F
 from deepcore.autograd import gradcheck
-from helpers import assert_close
+from deepcore.nn.utils import rnn as rnn_utils
+from helpers import assert_close, check_op, torch as _torch
 
 MODES = ["RNN_TANH", "RNN_RELU", "LSTM", "GRU"]
 TOL = dict(atol=1e-5, rtol=1e-5)  # float32 against PyTorch; gradient atol scales with the gradient's size
@@ -333,3 +334,203 @@ def test_lstm_learns_the_sign_of_a_sum(rng):
         accuracy = float(((model(xt).numpy() > 0) == (yt.numpy() > 0.5)).mean())
     assert loss.item() < 0.1 < first, (first, loss.item())
     assert accuracy >= 0.9, accuracy
+
+
+# ---- nn.utils.rnn: padded and packed batches, and the layers on a PackedSequence -------------------
+
+def padded_ref(seqs, batch_first=False, value=0.0, left=False):
+    steps = max(len(s) for s in seqs)
+    out = np.full((len(seqs), steps) + seqs[0].shape[1:], value)
+    for b, s in enumerate(seqs):
+        if left:
+            out[b, steps - len(s):] = s
+        else:
+            out[b, :len(s)] = s
+    return out if batch_first else out.swapaxes(0, 1)
+
+
+def packed_ref(seqs, order):
+    """(data, batch_sizes): step t of every sequence (in `order`) still running at t."""
+    steps = max(len(s) for s in seqs)
+    rows, sizes = [], []
+    for t in range(steps):
+        alive = [b for b in order if len(seqs[b]) > t]
+        rows += [seqs[b][t] for b in alive]
+        sizes.append(len(alive))
+    return np.stack(rows), sizes
+
+
+LENGTHS = [3, 5, 1, 5, 2]
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(batch_first=True), dict(padding_value=-1.0, padding_side="left"),
+                                dict(batch_first=True, padding_side="left")], ids=str)
+def test_pad_sequence(kw, rng):
+    shapes = [(n, 2, 3) for n in LENGTHS]
+    kw_ref = dict(batch_first=kw.get("batch_first", False), value=kw.get("padding_value", 0.0),
+                  left=kw.get("padding_side") == "left")
+
+    def torch_fn(*xs):
+        return _torch.nn.utils.rnn.pad_sequence(xs, **kw)
+
+    check_op("pad_sequence", lambda *xs: rnn_utils.pad_sequence(list(xs), **kw),
+             lambda *xs: padded_ref(list(xs), **kw_ref), shapes=shapes[:3], rng=rng, torch_fn=torch_fn)
+
+
+@pytest.mark.parametrize("enforce_sorted", [True, False])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_pack_and_pad_packed_sequence(enforce_sorted, batch_first, rng):
+    lengths = sorted(LENGTHS, reverse=True) if enforce_sorted else LENGTHS
+    seqs = [rng.standard_normal((n, 3)) for n in lengths]
+    order = sorted(range(len(lengths)), key=lambda b: -lengths[b])  # stable: ties keep their order
+    data, sizes = packed_ref(seqs, order)
+
+    def pack(x):
+        return rnn_utils.pack_padded_sequence(x, lengths, batch_first=batch_first, enforce_sorted=enforce_sorted)
+
+    padded = padded_ref(seqs, batch_first)
+    check_op("pack_padded_sequence", lambda x: pack(x).data, lambda x: data, arrays=[padded], rng=rng,
+             torch_fn=False)
+    packed = pack(deepcore.tensor(padded))
+    assert packed.batch_sizes.tolist() == sizes and packed.batch_sizes.dtype is deepcore.int64
+    assert (packed.sorted_indices is None) == enforce_sorted
+    if not enforce_sorted:
+        assert packed.sorted_indices.tolist() == order
+        assert [order[i] for i in packed.unsorted_indices.tolist()] == list(range(len(order)))
+    check_op("pad_packed_sequence",
+             lambda d: rnn_utils.pad_packed_sequence(rnn_utils.PackedSequence(d, packed.batch_sizes,
+                                                                              packed.sorted_indices),
+                                                     batch_first=batch_first, padding_value=2.5, total_length=7)[0],
+             lambda d: np.pad(padded_ref(seqs, batch_first, 2.5), [(0, 2), (0, 0), (0, 0)] if not batch_first else
+                              [(0, 0), (0, 2), (0, 0)], constant_values=2.5), arrays=[data], rng=rng, torch_fn=False)
+    _, out_lengths = rnn_utils.pad_packed_sequence(packed)
+    assert out_lengths.tolist() == lengths and out_lengths.dtype is deepcore.int64
+    unpacked = rnn_utils.unpack_sequence(packed)
+    assert all(np.array_equal(u.numpy(), s) for u, s in zip(unpacked, seqs))
+    unpadded = rnn_utils.unpad_sequence(deepcore.tensor(padded), deepcore.tensor(lengths), batch_first=batch_first)
+    assert all(np.array_equal(u.numpy(), s) for u, s in zip(unpadded, seqs))
+
+
+def test_packing_matches_torch(torch, rng):
+    seqs = [rng.standard_normal((n, 2)).astype(np.float32) for n in (3, 5, 1, 4, 2)]  # distinct lengths
+    d = rnn_utils.pack_sequence([deepcore.tensor(s) for s in seqs], enforce_sorted=False)
+    t = torch.nn.utils.rnn.pack_sequence([torch.tensor(s) for s in seqs], enforce_sorted=False)
+    assert_close(d.data.numpy(), t.data.numpy(), 0, 0, "packed data")
+    for field in ("batch_sizes", "sorted_indices", "unsorted_indices"):
+        assert getattr(d, field).tolist() == getattr(t, field).tolist(), field
+    assert d._fields == t._fields and isinstance(d, tuple)
+    padded, lengths = rnn_utils.pad_packed_sequence(d, batch_first=True)
+    tpadded, tlengths = torch.nn.utils.rnn.pad_packed_sequence(t, batch_first=True)
+    assert_close(padded.numpy(), tpadded.numpy(), 0, 0, "pad_packed_sequence")
+    assert lengths.tolist() == tlengths.tolist()
+    again = rnn_utils.PackedSequence(d.data, d.batch_sizes, d.sorted_indices)
+    assert again.unsorted_indices.tolist() == d.unsorted_indices.tolist()
+    assert rnn_utils.PackedSequence((d.data, d.batch_sizes)).batch_sizes is d.batch_sizes
+    assert d.to(deepcore.float64).data.dtype is deepcore.float64 and d.double().batch_sizes is d.batch_sizes
+
+
+def test_packing_errors():
+    x = deepcore.ones(5, 3, 2)
+    with pytest.raises(ValueError, match="must be sorted in decreasing order when `enforce_sorted` is True"):
+        rnn_utils.pack_padded_sequence(x, [3, 5, 1])
+    with pytest.raises(ValueError, match="greater than 0"):
+        rnn_utils.pack_padded_sequence(x, [5, 3, 0])
+    with pytest.raises(ValueError, match=r"`len\(lengths\)` to be equal to batch_size, but got 2 \(batch_size=3\)"):
+        rnn_utils.pack_padded_sequence(x, [5, 3])
+    with pytest.raises(ValueError, match="sequence of length 6 does not fit the input.s 5 time steps"):
+        rnn_utils.pack_padded_sequence(x, [6, 3, 1])
+    with pytest.raises(ValueError, match="1D CPU int64 tensor, but got a 2D"):
+        rnn_utils.pack_padded_sequence(x, deepcore.tensor([[5, 3, 1]]))
+    packed = rnn_utils.pack_padded_sequence(x, deepcore.tensor([5, 3, 1]))
+    with pytest.raises(ValueError, match="total_length=3 and max sequence length being 5"):
+        rnn_utils.pad_packed_sequence(packed, total_length=3)
+    with pytest.raises(ValueError, match="empty list of sequences"):
+        rnn_utils.pad_sequence([])
+    with pytest.raises(ValueError, match="padding_side to be one of left or right, but got middle"):
+        rnn_utils.pad_sequence([deepcore.ones(2)], padding_side="middle")
+    with pytest.raises(ValueError, match=r"sequence 1 has shape \(3, 3\) but sequence 0 has shape \(3, 2\)"):
+        rnn_utils.pad_sequence([deepcore.ones(3, 2), deepcore.ones(3, 3)])
+    with pytest.raises(ValueError, match="PackedSequence's data must be 2-D"):
+        nn.RNN(2, 3)(rnn_utils.PackedSequence(deepcore.ones(3, 1, 2), deepcore.tensor([2, 1])))
+    with pytest.raises(ValueError, match=r"Expected hx of shape \(1, 3, 4\), got \(1, 2, 4\)"):
+        nn.GRU(2, 4)(rnn_utils.pack_padded_sequence(deepcore.ones(5, 3, 2), [5, 3, 1]), deepcore.zeros(1, 2, 4))
+
+
+PACKED_CONFIGS = [dict(), dict(num_layers=2, bidirectional=True, hx=True), dict(bidirectional=True),
+                  dict(num_layers=2, hx=True, batch_first=True), dict(bias=False, hx=True, sorted=True)]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("config", PACKED_CONFIGS,
+                         ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()) or "default")
+def test_layer_on_a_packed_sequence_matches_torch(torch, rng, mode, config):
+    """Packed output, h_n at each sequence's own last step, and every gradient, against PyTorch."""
+    config = dict(config)
+    with_hx, presorted = config.pop("hx", False), config.pop("sorted", False)
+    I, H = 3, 4
+    lengths = [5, 5, 3, 2, 1] if presorted else [3, 5, 1, 5, 2]
+    dmod = make(nn, mode, I, H, **config)
+    tmod = torch_twin(torch, dmod, make(torch.nn, mode, I, H, **config))
+    count = (2 if config.get("bidirectional") else 1) * config.get("num_layers", 1)
+    seqs = [rng.standard_normal((n, I)).astype(np.float32) for n in lengths]
+    states = [rng.standard_normal((count, len(lengths), H)).astype(np.float32)
+              for _ in range(2 if mode == "LSTM" else 1)] if with_hx else []
+    ds = [deepcore.tensor(s, requires_grad=True) for s in seqs]
+    ts = [torch.tensor(s, requires_grad=True) for s in seqs]
+    dh = [deepcore.tensor(s, requires_grad=True) for s in states]
+    th = [torch.tensor(s, requires_grad=True) for s in states]
+    pack = (lambda s: tuple(s) if mode == "LSTM" else s[0]) if with_hx else (lambda s: None)
+    dp = rnn_utils.pack_sequence(ds, enforce_sorted=presorted)
+    tp = torch.nn.utils.rnn.pack_sequence(ts, enforce_sorted=presorted)
+    dout, dfinal = dmod(dp, pack(dh))
+    tout, tfinal = tmod(tp, pack(th))
+    assert isinstance(dout, rnn_utils.PackedSequence)
+    assert dout.batch_sizes.tolist() == tout.batch_sizes.tolist()
+    douts, touts = [dout.data] + flat(dfinal), [tout.data] + flat(tfinal)
+    for k, (d, t) in enumerate(zip(douts, touts)):
+        assert_close(d.detach().numpy(), t.detach().numpy(), what=f"{mode} {config}: result {k}", **TOL)
+    weights = [rng.standard_normal(tuple(t.shape)).astype(np.float32) for t in touts]
+    sum((t * torch.from_numpy(w)).sum() for t, w in zip(touts, weights)).backward()
+    sum((d * deepcore.tensor(w)).sum() for d, w in zip(douts, weights)).backward()
+    pairs = [(f"sequence {i}", d, t) for i, (d, t) in enumerate(zip(ds, ts))]
+    pairs += [(f"state {i}", d, t) for i, (d, t) in enumerate(zip(dh, th))]
+    pairs += [(n, p, getattr(tmod, n)) for n, p in dmod.named_parameters()]
+    for name, d, t in pairs:
+        tg = t.grad.numpy()
+        assert_close(d.grad.numpy(), tg, TOL["atol"] * max(1.0, float(np.abs(tg).max())), TOL["rtol"],
+                     f"{mode} {config}: gradient of {name}")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_packed_final_state_is_each_sequences_own_last_step(mode, rng):
+    """Without PyTorch: running each sequence alone gives the packed batch's output and h_n, column by column."""
+    dmod = make(nn, mode, 3, 4, bidirectional=True, num_layers=2)
+    seqs = [deepcore.tensor(rng.standard_normal((n, 3)).astype(np.float32)) for n in (2, 4, 1, 3)]
+    out, final = dmod(rnn_utils.pack_sequence(seqs, enforce_sorted=False))
+    h_n = final[0] if mode == "LSTM" else final
+    padded, lengths = rnn_utils.pad_packed_sequence(out)
+    for b, s in enumerate(seqs):
+        alone_out, alone_final = dmod(s.unsqueeze(1))
+        alone_h = alone_final[0] if mode == "LSTM" else alone_final
+        assert_close(h_n[:, b].detach().numpy(), alone_h[:, 0].detach().numpy(), 1e-6, 1e-6, f"h_n of sequence {b}")
+        assert_close(padded[:int(lengths[b]), b].detach().numpy(), alone_out[:, 0].detach().numpy(), 1e-6, 1e-6,
+                     f"output of sequence {b}")
+
+
+def test_packed_gradcheck(rng):
+    dmod = nn.LSTM(2, 2, bidirectional=True).double()
+    seqs = [deepcore.tensor(rng.standard_normal((n, 2)), requires_grad=True) for n in (1, 3, 2)]
+
+    def fn(*xs):
+        out, (h, c) = dmod(rnn_utils.pack_sequence(list(xs), enforce_sorted=False))
+        return out.data, h, c
+
+    assert gradcheck(fn, seqs)
+
+
+def test_nn_utils_is_a_package_with_its_old_names():
+    import deepcore.nn.utils.rnn as as_module
+    from deepcore.nn.utils import clip_grad_norm_, clip_grad_value_, l1_penalty, l2_penalty  # noqa: F401
+    from deepcore.nn.utils import parameters_to_vector, vector_to_parameters  # noqa: F401
+    from deepcore.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence  # noqa: F401
+    assert as_module is nn.utils.rnn

@@ -187,3 +187,41 @@ def test_has_nonfinite_reads_only_the_view():
     y = deepcore.tensor(b)
     assert y[:, ::2]._backend.has_nonfinite(y[:, ::2]._data)
     assert not x._backend.has_nonfinite(deepcore.zeros(0, 3)._data)
+
+
+# ---- all / any, logsumexp, aminmax ---------------------------------------------------------------
+
+@pytest.mark.parametrize("dim,keepdim", [(None, False), (0, False), (1, True), ((0, 1), False)], ids=str)
+def test_all_any(dim, keepdim, torch):
+    a = np.array([[1.0, 0.0, 2.0], [3.0, 4.0, 5.0]])
+    for name in ("all", "any"):
+        for data in (a, a != 0, a.astype(np.int64), np.zeros((2, 3))):
+            x = deepcore.tensor(data)
+            ours = getattr(x, name)() if dim is None else getattr(x, name)(dim, keepdim=keepdim)
+            t = torch.tensor(data)
+            theirs = getattr(t, name)() if dim is None else getattr(t, name)(dim, keepdim=keepdim)
+            assert ours.dtype is deepcore.bool
+            np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("dim,keepdim", [(0, False), (1, True), ((0, 1), False), (-1, False)], ids=str)
+def test_logsumexp(dim, keepdim, rng):
+    def ref(x):
+        m = np.max(x, axis=dim, keepdims=True)
+        out = np.log(np.sum(np.exp(x - m), axis=dim, keepdims=True)) + m
+        return out if keepdim else np.squeeze(out, axis=dim)
+    check_op(f"logsumexp({dim})", lambda x: lib(x).logsumexp(x, dim, keepdim=keepdim), ref, [(3, 4)], rng=rng)
+
+
+def test_logsumexp_extremes(torch):
+    x = np.array([[1000.0, 1000.0], [-np.inf, -np.inf], [np.inf, 1.0], [-1000.0, 0.0]])
+    np.testing.assert_array_equal(deepcore.tensor(x).logsumexp(1).numpy(), torch.tensor(x).logsumexp(1).numpy())
+
+
+def test_aminmax(rng):
+    a = rng.standard_normal((3, 4))
+    lo, hi = deepcore.tensor(a).aminmax()
+    assert lo.item() == a.min() and hi.item() == a.max()
+    check_op("aminmax(dim)", lambda x: tuple(lib(x).aminmax(x, dim=1, keepdim=True)),
+             lambda x: (x.min(1, keepdims=True), x.max(1, keepdims=True)), arrays=[a])
+    assert repr(deepcore.tensor([1.0]).aminmax()).startswith("aminmax(min=")

@@ -212,7 +212,6 @@ def test_reshape_mismatch(shape, fragments):
     ((0, 4), ["index 4", "dimension 1", "size 4"]),
     ((0, 0, 0), ["too many indices", "dimension 2"]),
     ((Ellipsis, Ellipsis), ["single ellipsis"]),
-    ([0, 1], ["list", "not supported"]),
     (1.5, ["float", "not supported"]),
 ], ids=str)
 def test_index_errors(index, fragments):
@@ -279,3 +278,55 @@ def test_view_gradient_flows_back_to_the_strided_input():
     expected = np.zeros((4, 6))
     expected[:, :4] = 1.0
     np.testing.assert_array_equal(x.grad.numpy(), expected)
+
+
+# ---- narrow, movedim, swapaxes, unflatten, reshape_as, the in-place views ------------------------
+
+def test_narrow_movedim_swapaxes_unflatten(rng):
+    check_op("narrow", lambda x: lib(x).narrow(x, 1, 1, 2), lambda x: x[:, 1:3], [(3, 4, 2)], rng=rng)
+    check_op("narrow negative start", lambda x: x.narrow(-1, -2, 2), lambda x: x[..., -2:], [(3, 4)], rng=rng)
+    check_op("movedim", lambda x: lib(x).movedim(x, 0, -1), lambda x: np.moveaxis(x, 0, -1), [(2, 3, 4)], rng=rng)
+    check_op("movedim pairs", lambda x: x.movedim((0, 1), (2, 0)), lambda x: np.moveaxis(x, (0, 1), (2, 0)),
+             [(2, 3, 4)], rng=rng)
+    check_op("moveaxis", lambda x: x.moveaxis(1, 0), lambda x: np.moveaxis(x, 1, 0), [(2, 3, 4)], rng=rng)
+    check_op("swapaxes", lambda x: lib(x).swapaxes(x, 0, 2), lambda x: np.swapaxes(x, 0, 2), [(2, 3, 4)], rng=rng)
+    check_op("swapdims", lambda x: x.swapdims(1, 2), lambda x: np.swapaxes(x, 1, 2), [(2, 3, 4)], rng=rng)
+    check_op("unflatten", lambda x: x.unflatten(1, (2, -1)), lambda x: x.reshape(3, 2, 3), [(3, 6)], rng=rng)
+    check_op("reshape_as", lambda x, y: x.reshape_as(y), lambda x, y: x.reshape(y.shape),
+             arrays=[rng.standard_normal((2, 6)), np.zeros((4, 3), dtype=np.int64)])
+    x = deepcore.arange(6)
+    v = x.narrow(0, 2, 3)
+    v.fill_(0)
+    assert x.tolist() == [0, 1, 0, 0, 0, 5]  # a view
+    assert x.narrow(0, deepcore.tensor(4), 2).tolist() == [0, 5]
+
+
+def test_in_place_view_ops(rng):
+    x = deepcore.zeros(1, 3, 1)
+    assert x.squeeze_() is x and x.shape == (3,)
+    assert x.unsqueeze_(0).shape == (1, 3)
+    m = deepcore.tensor([[1.0, 2.0, 3.0]])
+    assert m.t_() is m and m.shape == (3, 1) and m.tolist() == [[1.0], [2.0], [3.0]]
+    assert m.transpose_(0, 1).shape == (1, 3)
+    leaf = deepcore.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    y = leaf * 2.0
+    y.t_()
+    assert y.shape == (3, 2)
+    (y * deepcore.tensor(rng.standard_normal((3, 2)))).sum().backward()
+    assert leaf.grad.shape == (2, 3)
+    with raises(RuntimeError, "t_", "leaf Variable"):
+        leaf.t_()
+
+
+def test_narrow_movedim_errors():
+    x = deepcore.ones(3, 4)
+    with raises(RuntimeError, "narrow", "exceeds dimension size"):
+        x.narrow(1, 3, 2)
+    with raises(IndexError, "narrow", "start out of range"):
+        x.narrow(0, 5, 1)
+    with raises(RuntimeError, "movedim", "same number of dims"):
+        x.movedim((0, 1), 0)
+    with raises(RuntimeError, "unflatten", "non-empty"):
+        x.unflatten(0, ())
+    with raises(ValueError, "unflatten", "invalid"):
+        x.unflatten(1, (3, 2))

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import deepcore
-from helpers import assert_close
+from helpers import assert_close, check_op
 
 DTYPES = [deepcore.float32, deepcore.float64, deepcore.int64, deepcore.bool]
 
@@ -259,3 +259,126 @@ def test_results_do_not_depend_on_the_thread_count(rng):
 def test_set_num_threads_rejects_zero():
     with pytest.raises(ValueError, match="at least 1"):
         deepcore.set_num_threads(0)
+
+
+def test_format_int_and_the_torch_namespace_flags():
+    x = deepcore.tensor(2.5)
+    assert "{:+.2f}".format(x) == "+2.50" and f"{deepcore.tensor(3)}" == "3"
+    assert format(deepcore.ones(2)) == str(deepcore.ones(2))
+    with pytest.raises(TypeError):
+        "{:.2f}".format(deepcore.ones(2))  # as PyTorch: only a 0-d tensor takes a format spec
+    assert deepcore.tensor([1.7, -2.2]).int().tolist() == [1, -2]
+    assert deepcore.tensor([1.7]).int().dtype is deepcore.int64  # deepcore's one integer dtype
+    with pytest.raises(AttributeError, match="deepcore does not implement torch.Tensor.frobnicate yet"):
+        deepcore.ones(1).frobnicate
+    assert not hasattr(deepcore.ones(1), "_private_thing")
+    assert deepcore.accelerator.is_available() == deepcore.cuda.is_available()
+    assert deepcore.accelerator.current_device_index() == (0 if deepcore.cuda.is_available() else -1)
+    assert deepcore.backends.mps.is_available() is False and deepcore.backends.cudnn.is_available() is False
+    assert deepcore.backends.cpu.get_cpu_capability() in ("AVX512", "AVX2", "DEFAULT")
+    model = deepcore.nn.Linear(2, 2)
+    assert deepcore.compile(model) is model and deepcore.compile(mode="max-autotune")(abs) is abs
+    with pytest.raises(RuntimeError, match="unrecognized mode"):
+        deepcore.compile(model, mode="fast")
+
+
+def test_inference_mode_as_context_and_decorator():
+    w = deepcore.ones(2, requires_grad=True)
+    with deepcore.inference_mode():
+        assert deepcore.is_inference_mode_enabled() and not (w * 2).requires_grad
+    assert deepcore.is_grad_enabled() and not deepcore.is_inference_mode_enabled()
+
+    @deepcore.inference_mode()
+    def predict(v):
+        return v * 2
+
+    assert not predict(w).requires_grad and (w * 2).requires_grad
+    with deepcore.inference_mode(False):
+        assert (w * 2).requires_grad
+    with pytest.raises(TypeError, match="mode must be a bool"):
+        deepcore.inference_mode("yes")
+
+
+# ---- type strings, legacy constructors, new_*, small methods ------------------------------------
+
+def test_type_strings_and_conversions(torch):
+    for dt, tdt in ((deepcore.float32, torch.float32), (deepcore.float64, torch.float64),
+                    (deepcore.int64, torch.int64), (deepcore.bool, torch.bool)):
+        assert deepcore.zeros(2, dtype=dt).type() == torch.zeros(2, dtype=tdt).type()
+    x = deepcore.tensor([1.5, -2.0])
+    assert x.type(deepcore.LongTensor).tolist() == [1, -2]
+    assert x.type("torch.DoubleTensor").dtype is deepcore.float64
+    assert x.type(deepcore.int64).dtype is deepcore.int64
+    with pytest.raises(ValueError, match="invalid type: 'float'"):
+        x.type("float")
+
+
+def test_legacy_constructors(torch):
+    assert deepcore.LongTensor(5).shape == (5,) and deepcore.LongTensor(5).dtype is deepcore.int64
+    assert deepcore.FloatTensor(2, 3).shape == (2, 3) and deepcore.FloatTensor(2, 3).dtype is deepcore.float32
+    assert deepcore.LongTensor([1, 2]).tolist() == [1, 2]
+    assert deepcore.FloatTensor((1, 2)).tolist() == [1.0, 2.0]
+    assert deepcore.DoubleTensor(np.ones(2)).dtype is deepcore.float64
+    assert deepcore.BoolTensor([True, False]).tolist() == [True, False]
+    assert deepcore.FloatTensor().shape == (0,)
+    assert deepcore.FloatTensor(deepcore.Size([2, 3])).shape == torch.FloatTensor(torch.Size([2, 3])).shape
+    assert isinstance(deepcore.zeros(2), deepcore.FloatTensor) and not isinstance(deepcore.zeros(2),
+                                                                                   deepcore.LongTensor)
+    assert deepcore.IntTensor([3]).dtype is deepcore.int64
+    with pytest.raises(TypeError, match="FloatTensor"):
+        deepcore.FloatTensor(1, [2])
+
+
+def test_new_methods_element_size_and_memory_no_ops():
+    x = deepcore.ones(2, 3, dtype=deepcore.float64)
+    for t in (x.new_zeros(4), x.new_zeros((2, 2)), x.new_ones(3), x.new_empty(2, 5), x.new_full((2,), 7.0)):
+        assert t.dtype is deepcore.float64
+    assert x.new_ones(3).tolist() == [1.0, 1.0, 1.0] and x.new_full((2,), 7).tolist() == [7.0, 7.0]
+    assert x.new_zeros(2, dtype=deepcore.int64).dtype is deepcore.int64
+    t = x.new_tensor([1, 2])
+    assert t.dtype is deepcore.float64 and t.tolist() == [1.0, 2.0] and not t.requires_grad
+    assert x.new_tensor([1.0], requires_grad=True).requires_grad
+    assert x.element_size() == 8 and deepcore.ones(1).element_size() == 4 and deepcore.ones(1, dtype=deepcore.bool) \
+        .element_size() == 1
+    assert x.ndimension() == 2 and x.nelement() == 6
+    assert x.pin_memory() is x and x.share_memory_() is x and not x.is_pinned()
+
+
+def test_zeros_ones_out():
+    out = deepcore.empty(2, 3)
+    assert deepcore.zeros(2, 3, out=out) is out and out.sum().item() == 0
+    assert deepcore.ones((2, 3), out=out) is out and out.sum().item() == 6
+    with pytest.raises(NotImplementedError, match="zeros: out= of shape"):
+        deepcore.zeros(4, out=out)
+    with pytest.raises(RuntimeError, match="ones: dtype"):
+        deepcore.ones(2, 3, out=out, dtype=deepcore.float64)
+
+
+@pytest.mark.parametrize("name,np_fn,low", [
+    ("exp_", np.exp, -2), ("sqrt_", np.sqrt, 0.2), ("neg_", np.negative, -2), ("abs_", np.abs, -2),
+    ("sigmoid_", lambda a: 1 / (1 + np.exp(-a)), -2), ("tanh_", np.tanh, -2), ("relu_", lambda a: np.maximum(a, 0), -2),
+    ("log_", np.log, 0.2), ("reciprocal_", lambda a: 1 / a, 0.5), ("floor_", np.floor, -2),
+])
+def test_in_place_unary_methods(name, np_fn, low, rng):
+    a = rng.uniform(low, 2.0, size=(3, 4))
+    x = deepcore.tensor(a)
+    assert getattr(x, name)() is x
+    np.testing.assert_allclose(x.numpy(), np_fn(a), rtol=1e-6)
+    # On a non-leaf the write records: the gradient is the out-of-place op's.
+    check_op(name, lambda t: getattr(t * 1.0, name)(), np_fn, arrays=[a], gradcheck=name != "floor_")
+    with pytest.raises(RuntimeError, match=f"{name}: a leaf Variable that requires grad"):
+        getattr(deepcore.tensor(a, requires_grad=True), name)()
+
+
+def test_in_place_pow_clip_and_friends():
+    x = deepcore.tensor([1.0, -2.0, 3.0])
+    assert x.pow_(2).tolist() == [1.0, 4.0, 9.0]
+    assert x.clip_(2.0, 5.0).tolist() == [2.0, 4.0, 5.0]
+    assert x.clamp_max_(4.5).tolist() == [2.0, 4.0, 4.5]
+    assert x.lerp_(deepcore.zeros(3), 0.5).tolist() == [1.0, 2.0, 2.25]
+    y = deepcore.tensor([5, 7])
+    y.remainder_(3)
+    assert y.tolist() == [2, 1]
+    m = deepcore.tensor([[0.0, 1.0]])
+    m.cumsum_(1)
+    assert m.tolist() == [[0.0, 1.0]]

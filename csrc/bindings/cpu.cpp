@@ -132,12 +132,17 @@ PYBIND11_MODULE(_C, m) {
       .value("neg", UnaryOp::Neg).value("exp", UnaryOp::Exp).value("log", UnaryOp::Log)
       .value("sqrt", UnaryOp::Sqrt).value("abs", UnaryOp::Abs).value("tanh", UnaryOp::Tanh)
       .value("sigmoid", UnaryOp::Sigmoid).value("relu", UnaryOp::Relu).value("sign", UnaryOp::Sign)
-      .value("square", UnaryOp::Square).value("reciprocal", UnaryOp::Reciprocal);
+      .value("square", UnaryOp::Square).value("reciprocal", UnaryOp::Reciprocal).value("sin", UnaryOp::Sin)
+      .value("cos", UnaryOp::Cos).value("floor", UnaryOp::Floor).value("ceil", UnaryOp::Ceil)
+      .value("round", UnaryOp::Round).value("log1p", UnaryOp::Log1p).value("expm1", UnaryOp::Expm1)
+      .value("erf", UnaryOp::Erf).value("erfinv", UnaryOp::Erfinv);
   py::enum_<BinaryOp>(m, "BinaryOp")
       .value("add", BinaryOp::Add).value("sub", BinaryOp::Sub).value("mul", BinaryOp::Mul)
       .value("div", BinaryOp::Div).value("pow", BinaryOp::Pow).value("maximum", BinaryOp::Maximum)
       .value("minimum", BinaryOp::Minimum).value("eq", BinaryOp::Eq).value("ne", BinaryOp::Ne)
-      .value("lt", BinaryOp::Lt).value("le", BinaryOp::Le).value("gt", BinaryOp::Gt).value("ge", BinaryOp::Ge);
+      .value("lt", BinaryOp::Lt).value("le", BinaryOp::Le).value("gt", BinaryOp::Gt).value("ge", BinaryOp::Ge)
+      .value("remainder", BinaryOp::Remainder).value("fmod", BinaryOp::Fmod)
+      .value("floor_divide", BinaryOp::FloorDivide);
   py::enum_<ReduceOp>(m, "ReduceOp")
       .value("sum", ReduceOp::Sum).value("mean", ReduceOp::Mean).value("max", ReduceOp::Max)
       .value("min", ReduceOp::Min);
@@ -180,6 +185,8 @@ PYBIND11_MODULE(_C, m) {
   bindings::bind_random(m);
   bindings::bind_optim(m);
   bindings::bind_index(m);
+  bindings::bind_sort(m);
+  bindings::bind_scan(m);
 
   m.def("get_num_threads", &get_num_threads);
   m.def("set_num_threads", &set_num_threads, py::arg("n"));

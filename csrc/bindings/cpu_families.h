@@ -15,7 +15,7 @@ namespace deepcore::bindings {
 void bind_memory(pybind11::module_& m);       // empty, full, contiguous, copy_, cast, cpu_empty_cache (cpu_memory.cpp)
 void bind_elementwise(pybind11::module_& m);  // unary, binary, binary_scalar, where (cpu_elementwise.cpp)
 void bind_reduce(pybind11::module_& m);       // reduce, arg_reduce, has_nonfinite (cpu_reduce.cpp)
-void bind_activation(pybind11::module_& m);   // leaky_relu, tanh/sigmoid backward, (log_)softmax (cpu_activation.cpp)
+void bind_activation(pybind11::module_& m);   // leaky_relu, activation(kind), tanh/sigmoid bwd, (log_)softmax
 void bind_matmul(pybind11::module_& m);       // matmul, gemm_kernel_name (cpu_matmul.cpp)
 void bind_linear(pybind11::module_& m);       // linear_forward: GEMM + bias + ReLU fused (cpu_linear.cpp)
 void bind_conv(pybind11::module_& m);         // conv2d forward, backward input / weight (cpu_conv.cpp)
@@ -24,7 +24,9 @@ void bind_loss(pybind11::module_& m);         // cross-entropy, NLL, pointwise l
 void bind_dropout(pybind11::module_& m);      // dropout and its backward (cpu_dropout.cpp)
 void bind_random(pybind11::module_& m);       // Philox state, rand, randn, randint, randperm (cpu_random.cpp)
 void bind_optim(pybind11::module_& m);        // fused optimizer updates (cpu_optim.cpp)
-void bind_index(pybind11::module_& m);        // index_select, index_add_, index_select_u8 (cpu_index.cpp)
+void bind_index(pybind11::module_& m);        // index_select, index_add_, gather, scatter_, index_select_u8
+void bind_sort(pybind11::module_& m);         // sort, topk (cpu_sort.cpp)
+void bind_scan(pybind11::module_& m);         // cumsum, cumprod, cumprod_backward (cpu_scan.cpp)
 
 // Kernels release the GIL: they never touch Python objects.
 using Release = pybind11::call_guard<pybind11::gil_scoped_release>;

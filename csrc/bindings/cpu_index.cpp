@@ -1,4 +1,4 @@
-// deepcore._C: index_select / index_add_ (csrc/cpu/index.cpp).
+// deepcore._C: index_select / index_add_, gather / scatter_ (csrc/cpu/index.cpp).
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
@@ -14,6 +14,11 @@ void bind_index(py::module_& m) {
         "a gathered along dim at int64 indices (a new contiguous array).");
   m.def("index_add_", &cpu::index_add_, py::arg("dst"), py::arg("dim"), py::arg("indices"), py::arg("src"), Release(),
         "dst[..., indices[j], ...] += src[..., j, ...] along dim (repeated indices accumulate).");
+  m.def("gather", &cpu::gather, py::arg("a"), py::arg("dim"), py::arg("index"), Release(),
+        "out[...] = a[..., index[...], ...] along dim (out has index's shape).");
+  m.def("scatter_", &cpu::scatter_, py::arg("dst"), py::arg("dim"), py::arg("index"), py::arg("src"),
+        py::arg("accumulate"), Release(),
+        "dst[..., index[...], ...] = src[...] along dim, in place (+= with accumulate).");
   // Takes a NumPy uint8 array (deepcore has no uint8 dtype): the datasets keep
   // their images as bytes and convert only the rows of each batch.
   m.def(

@@ -16,6 +16,11 @@ void bind_random(py::module_& m) {
   m.def("randn", &cpu::randn, py::arg("shape"), py::arg("dtype"), Release());
   m.def("randint", &cpu::randint, py::arg("low"), py::arg("high"), py::arg("shape"), Release());
   m.def("randperm", &cpu::randperm, py::arg("n"), Release());
+  m.def("uniform_", &cpu::uniform_, py::arg("a"), py::arg("low"), py::arg("high"), Release());
+  m.def("normal_", &cpu::normal_, py::arg("a"), py::arg("mean"), py::arg("std"), Release());
+  m.def("exponential_", &cpu::exponential_, py::arg("a"), py::arg("lambd"), Release());
+  m.def("multinomial", &cpu::multinomial, py::arg("probs"), py::arg("num_samples"), py::arg("replacement"),
+        Release());
 }
 
 }  // namespace deepcore::bindings

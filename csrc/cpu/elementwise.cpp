@@ -12,6 +12,44 @@ namespace deepcore::cpu {
 
 namespace {
 
+// The inverse error function: Giles' single-precision polynomial (Approximating the erfinv
+// function, GPU Gems 2010) as a start, then two Newton steps on erf in double, which take the
+// ~1e-7 start to full double precision.
+inline double erfinv_of(double y) {
+  if (!(y > -1.0 && y < 1.0)) {
+    if (y == 1.0) return HUGE_VAL;
+    if (y == -1.0) return -HUGE_VAL;
+    return std::nan("");  // |y| > 1 and NaN
+  }
+  double w = -std::log((1.0 - y) * (1.0 + y)), p;
+  if (w < 5.0) {
+    w -= 2.5;
+    p = 2.81022636e-08;
+    p = 3.43273939e-07 + p * w;
+    p = -3.5233877e-06 + p * w;
+    p = -4.39150654e-06 + p * w;
+    p = 0.00021858087 + p * w;
+    p = -0.00125372503 + p * w;
+    p = -0.00417768164 + p * w;
+    p = 0.246640727 + p * w;
+    p = 1.50140941 + p * w;
+  } else {
+    w = std::sqrt(w) - 3.0;
+    p = -0.000200214257;
+    p = 0.000100950558 + p * w;
+    p = 0.00134934322 + p * w;
+    p = -0.00367342844 + p * w;
+    p = 0.00573950773 + p * w;
+    p = -0.0076224613 + p * w;
+    p = 0.00943887047 + p * w;
+    p = 1.00167406 + p * w;
+    p = 2.83297682 + p * w;
+  }
+  double x = p * y;
+  for (int step = 0; step < 2; ++step) x -= (std::erf(x) - y) / (1.1283791670955126 * std::exp(-x * x));
+  return x;
+}
+
 template <class T>
 T apply_unary(UnaryOp op, T x) {
   switch (op) {
@@ -20,6 +58,11 @@ T apply_unary(UnaryOp op, T x) {
     case UnaryOp::Relu: return x < T(0) ? T(0) : x;  // NaN propagates
     case UnaryOp::Sign: return static_cast<T>((T(0) < x) - (x < T(0)));
     case UnaryOp::Square: return x * x;
+    // Integers are already whole numbers: rounding them is the identity, as in PyTorch.
+    case UnaryOp::Floor: if constexpr (std::is_floating_point_v<T>) return std::floor(x); else return x;
+    case UnaryOp::Ceil: if constexpr (std::is_floating_point_v<T>) return std::ceil(x); else return x;
+    // Half to even (PyTorch's and NumPy's rule): nearbyint in the default rounding mode.
+    case UnaryOp::Round: if constexpr (std::is_floating_point_v<T>) return std::nearbyint(x); else return x;
     default: break;
   }
   if constexpr (std::is_floating_point_v<T>) {
@@ -31,6 +74,12 @@ T apply_unary(UnaryOp op, T x) {
       // Written so that neither branch overflows: exp of a non-positive number only.
       case UnaryOp::Sigmoid: return x >= T(0) ? T(1) / (T(1) + std::exp(-x)) : std::exp(x) / (T(1) + std::exp(x));
       case UnaryOp::Reciprocal: return T(1) / x;
+      case UnaryOp::Sin: return std::sin(x);
+      case UnaryOp::Cos: return std::cos(x);
+      case UnaryOp::Log1p: return std::log1p(x);
+      case UnaryOp::Expm1: return std::expm1(x);
+      case UnaryOp::Erf: return std::erf(x);
+      case UnaryOp::Erfinv: return static_cast<T>(erfinv_of(static_cast<double>(x)));
       default: break;
     }
   }
@@ -40,6 +89,7 @@ T apply_unary(UnaryOp op, T x) {
 bool unary_needs_float(UnaryOp op) {
   switch (op) {
     case UnaryOp::Neg: case UnaryOp::Abs: case UnaryOp::Relu: case UnaryOp::Sign: case UnaryOp::Square:
+    case UnaryOp::Floor: case UnaryOp::Ceil: case UnaryOp::Round:
       return false;
     default:
       return true;
@@ -47,13 +97,47 @@ bool unary_needs_float(UnaryOp op) {
 }
 
 const char* unary_name(UnaryOp op) {
-  static const char* names[] = {"neg", "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "sign", "square", "reciprocal"};
+  static const char* names[] = {"neg", "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "sign", "square",
+                                "reciprocal", "sin", "cos", "floor", "ceil", "round", "log1p", "expm1", "erf",
+                                "erfinv"};
   return names[static_cast<int>(op)];
 }
 
 const char* binary_name(BinaryOp op) {
-  static const char* names[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge"};
+  static const char* names[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge",
+                                "remainder", "fmod", "floor_divide"};
   return names[static_cast<int>(op)];
+}
+
+// Python's % and // (and C's fmod). Integer division by zero is refused by the Python layer
+// before it gets here; 0 keeps the loop free of undefined behaviour (as does b == -1, whose
+// quotient of INT64_MIN overflows).
+template <BinaryOp OP, class T>
+inline T divmod_op(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) {
+    const T mod = std::fmod(a, b);
+    if constexpr (OP == BinaryOp::Fmod) return mod;
+    const bool adjust = mod != T(0) && ((b < T(0)) != (mod < T(0)));
+    if constexpr (OP == BinaryOp::Remainder) return adjust ? mod + b : mod;
+    // floor(a / b), computed from the exact remainder so that 7.0 // 0.1 gives 69 as in Python.
+    if (b == T(0)) return a / b;
+    T div = (a - mod) / b;
+    if (adjust) div -= T(1);
+    if (div == T(0)) return std::copysign(T(0), a / b);
+    T floordiv = std::floor(div);
+    if (div - floordiv > T(0.5)) floordiv += T(1);
+    return floordiv;
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return a;  // refused for bool before any loop runs
+  } else {
+    if (b == 0) return T(0);
+    if (b == -1) return OP == BinaryOp::FloorDivide ? static_cast<T>(0ULL - static_cast<uint64_t>(a)) : T(0);
+    const T mod = a % b;
+    if constexpr (OP == BinaryOp::Fmod) return mod;
+    const bool adjust = mod != 0 && ((b < 0) != (mod < 0));
+    if constexpr (OP == BinaryOp::Remainder) return adjust ? mod + b : mod;
+    return a / b - (adjust ? 1 : 0);
+  }
 }
 
 // One instantiation per (op, type): the switch is resolved at compile time so the inner loops vectorize.
@@ -72,7 +156,8 @@ inline auto apply_binary(T a, T b) {
   else if constexpr (OP == BinaryOp::Lt) return a < b;
   else if constexpr (OP == BinaryOp::Le) return a <= b;
   else if constexpr (OP == BinaryOp::Gt) return a > b;
-  else return a >= b;
+  else if constexpr (OP == BinaryOp::Ge) return a >= b;
+  else return divmod_op<OP, T>(a, b);
 }
 
 // The vec:: index of an arithmetic op, -1 for the others.
@@ -130,7 +215,8 @@ void binary_dispatch(BinaryOp op, const StridedLoop<3>& loop, const NDArray& out
   case BinaryOp::NAME: return binary_loop<BinaryOp::NAME, T>(loop, out, a, b);
     DC_BINARY_CASE(Add) DC_BINARY_CASE(Sub) DC_BINARY_CASE(Mul) DC_BINARY_CASE(Div) DC_BINARY_CASE(Pow)
     DC_BINARY_CASE(Maximum) DC_BINARY_CASE(Minimum) DC_BINARY_CASE(Eq) DC_BINARY_CASE(Ne) DC_BINARY_CASE(Lt)
-    DC_BINARY_CASE(Le) DC_BINARY_CASE(Gt) DC_BINARY_CASE(Ge)
+    DC_BINARY_CASE(Le) DC_BINARY_CASE(Gt) DC_BINARY_CASE(Ge) DC_BINARY_CASE(Remainder) DC_BINARY_CASE(Fmod)
+    DC_BINARY_CASE(FloorDivide)
 #undef DC_BINARY_CASE
   }
 }
@@ -194,7 +280,9 @@ NDArray unary(UnaryOp op, const NDArray& a, const std::optional<NDArray>& out_ar
       const T* pa = a.data<T>();
       const auto vf = vec_unary<T>(op);
       const bool costly = op == UnaryOp::Exp || op == UnaryOp::Log || op == UnaryOp::Tanh ||
-                          op == UnaryOp::Sigmoid || op == UnaryOp::Sqrt || op == UnaryOp::Reciprocal;
+                          op == UnaryOp::Sigmoid || op == UnaryOp::Sqrt || op == UnaryOp::Reciprocal ||
+                          op == UnaryOp::Sin || op == UnaryOp::Cos || op == UnaryOp::Log1p ||
+                          op == UnaryOp::Expm1 || op == UnaryOp::Erf || op == UnaryOp::Erfinv;
       const int64_t grain = costly ? kTranscendentalGrain : kElementwiseGrain;
       loop.run(grain, [&](int64_t n, std::array<int64_t, 2> off, std::array<int64_t, 2> st) {
         T* o = po + off[0];

@@ -6,6 +6,7 @@
 
 #include "common/parallel.h"
 #include "cpu/memory.h"
+#include "cpu/strided_loop.h"
 
 namespace deepcore::cpu {
 
@@ -94,7 +95,131 @@ void convert_rows(T* out, const uint8_t* src, int64_t row, const std::vector<int
   }
 }
 
+// gather / scatter walk the index one line at a time: a line is every index element with the
+// same coordinates outside `dim`. Lines touch disjoint parts of the scatter destination, so
+// threads split lines and repeated indices stay inside one thread, in order.
+struct Lines {
+  int64_t count = 1, length = 1;  // lines, and elements per line (index.shape[dim])
+  Shape outer_shape;               // index's shape without `dim`
+  std::vector<Shape> outer_strides;  // per operand, its strides without `dim`
+  std::vector<int64_t> dim_strides;  // per operand, its stride along `dim`
+
+  Lines(const Shape& index_shape, int64_t dim, const std::vector<const Shape*>& strides) {
+    length = index_shape[dim];
+    outer_strides.resize(strides.size());
+    for (size_t d = 0; d < index_shape.size(); ++d) {
+      if (static_cast<int64_t>(d) == dim) continue;
+      outer_shape.push_back(index_shape[d]);
+      count *= index_shape[d];
+      for (size_t k = 0; k < strides.size(); ++k) outer_strides[k].push_back((*strides[k])[d]);
+    }
+    for (const Shape* st : strides) dim_strides.push_back((*st)[dim]);
+  }
+
+  // The element offset of line `l` in operand k.
+  int64_t base(int64_t l, size_t k) const {
+    int64_t off = 0;
+    for (size_t d = outer_shape.size(); d-- > 0;) {
+      off += (l % outer_shape[d]) * outer_strides[k][d];
+      l /= outer_shape[d];
+    }
+    return off;
+  }
+};
+
+// index: int64, the same number of dims as `a`, each index.shape[d] <= limit[d] (d != dim unless
+// `all_dims`), every value in [0, size) along dim. Checked before any thread starts.
+void check_index(const char* op, const NDArray& index, const NDArray& a, int64_t dim, const char* what) {
+  check_device(index, Device::CPU, op);
+  DC_CHECK_TYPE(index.dtype == DType::Int64,
+                op << ": index must be an int64 tensor, got " << dtype_name(index.dtype) << shape_str(index.shape));
+  DC_CHECK(index.ndim() == a.ndim(), op << ": index " << shape_str(index.shape) << " and " << what << " "
+                                        << shape_str(a.shape) << " must have the same number of dimensions");
+}
+
+void check_sizes(const char* op, const NDArray& index, const NDArray& a, int64_t skip_dim, const char* what) {
+  for (int d = 0; d < index.ndim(); ++d)
+    DC_CHECK(d == skip_dim || index.shape[d] <= a.shape[d],
+             op << ": index " << shape_str(index.shape) << " is larger than " << what << " " << shape_str(a.shape)
+                << " in dimension " << d);
+}
+
+void check_index_values(const char* op, const NDArray& index, int64_t dim, int64_t size) {
+  const int64_t n = index.numel();
+  if (n == 0) return;
+  NDArray idx = contiguous(index);
+  const int64_t* p = idx.data<int64_t>();
+  for (int64_t i = 0; i < n; ++i)
+    DC_CHECK(p[i] >= 0 && p[i] < size, op << ": index " << p[i] << " is out of bounds for dimension " << dim
+                                          << " with size " << size);
+}
+
 }  // namespace
+
+NDArray gather(const NDArray& a, int64_t dim, const NDArray& index) {
+  check_device(a, Device::CPU, "gather");
+  check_dim(a, dim, "gather");
+  check_index("gather", index, a, dim, "input");
+  check_sizes("gather", index, a, dim, "input");
+  check_index_values("gather", index, dim, a.shape[dim]);
+  NDArray out = empty(index.shape, a.dtype);
+  if (out.numel() == 0) return out;
+  Lines lines(index.shape, dim, {&out.strides, &a.strides, &index.strides});
+  const int64_t* pi = index.data<int64_t>();
+  dispatch_dtype(a.dtype, [&]<class T>() {
+    T* po = out.data<T>();
+    const T* pa = a.data<T>();
+    const int64_t so = lines.dim_strides[0], sa = lines.dim_strides[1], si = lines.dim_strides[2];
+    parallel_for(lines.count, std::max<int64_t>(1, 16384 / lines.length), [&](int64_t b, int64_t e) {
+      for (int64_t l = b; l < e; ++l) {
+        T* o = po + lines.base(l, 0);
+        const T* x = pa + lines.base(l, 1);
+        const int64_t* ix = pi + lines.base(l, 2);
+        for (int64_t j = 0; j < lines.length; ++j) o[j * so] = x[ix[j * si] * sa];
+      }
+    });
+  });
+  return out;
+}
+
+void scatter_(const NDArray& dst, int64_t dim, const NDArray& index, const NDArray& src, bool accumulate) {
+  const char* op = accumulate ? "scatter_add_" : "scatter_";
+  check_device(dst, Device::CPU, op);
+  check_device(src, Device::CPU, op);
+  check_dim(dst, dim, op);
+  check_index(op, index, dst, dim, "self");
+  DC_CHECK(src.ndim() == dst.ndim(), op << ": src " << shape_str(src.shape) << " and self " << shape_str(dst.shape)
+                                        << " must have the same number of dimensions");
+  DC_CHECK_TYPE(src.dtype == dst.dtype, op << ": src has dtype " << dtype_name(src.dtype) << " but self has "
+                                           << dtype_name(dst.dtype));
+  DC_CHECK_TYPE(!(accumulate && dst.dtype == DType::Bool), op << ": bool tensors cannot be added to");
+  check_sizes(op, index, dst, dim, "self");
+  check_sizes(op, index, src, -1, "src");
+  check_index_values(op, index, dim, dst.shape[dim]);
+  if (index.numel() == 0) return;
+  Lines lines(index.shape, dim, {&dst.strides, &src.strides, &index.strides});
+  const int64_t* pi = index.data<int64_t>();
+  dispatch_dtype(dst.dtype, [&]<class T>() {
+    T* pd = dst.data<T>();
+    const T* ps = src.data<T>();
+    const int64_t sd = lines.dim_strides[0], ss = lines.dim_strides[1], si = lines.dim_strides[2];
+    parallel_for(lines.count, std::max<int64_t>(1, 16384 / lines.length), [&](int64_t b, int64_t e) {
+      for (int64_t l = b; l < e; ++l) {
+        T* d = pd + lines.base(l, 0);
+        const T* x = ps + lines.base(l, 1);
+        const int64_t* ix = pi + lines.base(l, 2);
+        if constexpr (std::is_same_v<T, bool>) {
+          for (int64_t j = 0; j < lines.length; ++j) d[ix[j * si] * sd] = x[j * ss];
+        } else if (accumulate) {
+          for (int64_t j = 0; j < lines.length; ++j) d[ix[j * si] * sd] += x[j * ss];
+        } else {
+          for (int64_t j = 0; j < lines.length; ++j) d[ix[j * si] * sd] = x[j * ss];
+        }
+      }
+    });
+  });
+  dst.bump_version();
+}
 
 NDArray index_select(const NDArray& a, int64_t dim, const NDArray& indices) {
   check_device(a, Device::CPU, "index_select");

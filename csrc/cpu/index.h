@@ -15,6 +15,17 @@ NDArray index_select(const NDArray& a, int64_t dim, const NDArray& indices);
 // accumulate. The backward of index_select.
 void index_add_(const NDArray& dst, int64_t dim, const NDArray& indices, const NDArray& src);
 
+// torch.gather: out[i][j][k] = a[index[i][j][k]][j][k] for dim 0 (likewise for the other dims).
+// index is int64 with a's number of dims and index.shape[d] <= a.shape[d] for d != dim; out has
+// index's shape. Any strides; the result is contiguous.
+NDArray gather(const NDArray& a, int64_t dim, const NDArray& index);
+
+// torch.scatter_ / scatter_add_, in place: dst[index[i][j][k]][j][k] = src[i][j][k] for dim 0
+// (+= with accumulate). index.shape[d] <= src.shape[d] for every d and <= dst.shape[d] for
+// d != dim; src may broadcast (stride 0: the value form). Repeated indices: the last write wins
+// (scatter) or they accumulate (scatter_add), as on PyTorch's CPU.
+void scatter_(const NDArray& dst, int64_t dim, const NDArray& index, const NDArray& src, bool accumulate);
+
 // Rows of a C-contiguous uint8 array (shape src_shape, rows along dim 0)
 // gathered at `indices` and converted: out = float(src) * scale + shift in
 // `out_dtype`. One pass from the bytes a dataset keeps in memory to a

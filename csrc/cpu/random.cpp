@@ -1,9 +1,11 @@
 // Philox 4x32-10 (Salmon et al., SC'11) and the distributions built on it.
 #include "cpu/random.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <mutex>
+#include <vector>
 
 #include "common/cpu_features.h"
 #include "cpu/memory.h"
@@ -68,45 +70,163 @@ void set_rng_state(uint64_t seed, uint64_t offset) {
   g_offset = offset;
 }
 
+namespace {
+
+// Uniform numbers u in [0, 1) through map(u) into p[0..n): float32 takes 4 per block, float64 2
+// (two words each). Exactly rand's stream when map is the identity.
+template <class T, class Map>
+void fill_unit(T* p, int64_t n, Map map) {
+  constexpr int64_t per = std::is_same_v<T, float> ? 4 : 2;
+  const int64_t blocks = (n + per - 1) / per;
+  auto [seed, first] = reserve(blocks);
+  parallel_for(blocks, 4096, [&](int64_t b, int64_t e) {
+    for (int64_t j = b; j < e; ++j) {
+      Block r = philox(first + j, seed);
+      for (int64_t l = 0; l < per && j * per + l < n; ++l) {
+        if constexpr (per == 4) p[j * per + l] = map(to_unit_float(r[l]));
+        else p[j * per + l] = map(to_unit_double(r[2 * l], r[2 * l + 1]));
+      }
+    }
+  });
+}
+
+// Standard normals z through mean + std * z; Box-Muller: one block gives one pair.
+template <class T>
+void fill_normal(T* p, int64_t n, double mean, double std) {
+  const int64_t blocks = (n + 1) / 2;
+  auto [seed, first] = reserve(blocks);
+  parallel_for(blocks, 2048, [&](int64_t b, int64_t e) {
+    for (int64_t j = b; j < e; ++j) {
+      Block r = philox(first + j, seed);
+      double u1 = 1.0 - to_unit_double(r[0], r[1]);  // (0, 1]: log never sees 0
+      double u2 = to_unit_double(r[2], r[3]);
+      double radius = std::sqrt(-2.0 * std::log(u1));
+      double angle = 6.283185307179586 * u2;
+      p[2 * j] = static_cast<T>(mean + std * (radius * std::cos(angle)));
+      if (2 * j + 1 < n) p[2 * j + 1] = static_cast<T>(mean + std * (radius * std::sin(angle)));
+    }
+  });
+}
+
+// Runs fill(T* p, n) on `a` itself when it is contiguous, else on a scratch array copied into it.
+template <class Fill>
+void fill_in_place(const NDArray& a, const char* op, Fill fill) {
+  check_device(a, Device::CPU, op);
+  dispatch_float(a.dtype, op, [&]<class T>() {
+    NDArray target = a.is_contiguous() ? a : empty(a.shape, a.dtype);
+    fill(target.data<T>(), target.numel());
+    if (!a.is_contiguous()) copy_(a, target);
+  });
+  a.bump_version();
+}
+
+}  // namespace
+
 NDArray rand(const Shape& shape, DType dtype) {
   NDArray out = empty(shape, dtype);
-  const int64_t n = out.numel();
-  // float32: 4 numbers per block; float64: 2 (two words each).
-  dispatch_float(dtype, "rand", [&]<class T>() {
-    constexpr int64_t per = std::is_same_v<T, float> ? 4 : 2;
-    const int64_t blocks = (n + per - 1) / per;
-    auto [seed, first] = reserve(blocks);
-    T* p = out.data<T>();
-    parallel_for(blocks, 4096, [&](int64_t b, int64_t e) {
-      for (int64_t j = b; j < e; ++j) {
-        Block r = philox(first + j, seed);
-        for (int64_t l = 0; l < per && j * per + l < n; ++l) {
-          if constexpr (per == 4) p[j * per + l] = to_unit_float(r[l]);
-          else p[j * per + l] = to_unit_double(r[2 * l], r[2 * l + 1]);
-        }
-      }
-    });
-  });
+  dispatch_float(dtype, "rand", [&]<class T>() { fill_unit(out.data<T>(), out.numel(), [](T u) { return u; }); });
   return out;
 }
 
 NDArray randn(const Shape& shape, DType dtype) {
   NDArray out = empty(shape, dtype);
-  const int64_t n = out.numel();
-  // Box-Muller: one block gives one pair of normals.
-  dispatch_float(dtype, "randn", [&]<class T>() {
-    const int64_t blocks = (n + 1) / 2;
-    auto [seed, first] = reserve(blocks);
-    T* p = out.data<T>();
-    parallel_for(blocks, 2048, [&](int64_t b, int64_t e) {
-      for (int64_t j = b; j < e; ++j) {
-        Block r = philox(first + j, seed);
-        double u1 = 1.0 - to_unit_double(r[0], r[1]);  // (0, 1]: log never sees 0
-        double u2 = to_unit_double(r[2], r[3]);
-        double radius = std::sqrt(-2.0 * std::log(u1));
-        double angle = 6.283185307179586 * u2;
-        p[2 * j] = static_cast<T>(radius * std::cos(angle));
-        if (2 * j + 1 < n) p[2 * j + 1] = static_cast<T>(radius * std::sin(angle));
+  dispatch_float(dtype, "randn", [&]<class T>() { fill_normal(out.data<T>(), out.numel(), 0.0, 1.0); });
+  return out;
+}
+
+void uniform_(const NDArray& a, double low, double high) {
+  DC_CHECK(low <= high, "uniform_: expects to return a [from, to) range, but found from=" << low << " > to=" << high);
+  fill_in_place(a, "uniform_", [&]<class T>(T* p, int64_t n) {
+    const T lo = static_cast<T>(low), span = static_cast<T>(high - low);
+    // u < 1, but lo + span * u can still round up to `high` in float32: keep the range half-open.
+    const T below = std::nextafter(static_cast<T>(high), static_cast<T>(low));
+    fill_unit(p, n, [&](T u) {
+      T v = lo + span * u;
+      return (v >= static_cast<T>(high) && span > T(0)) ? below : v;
+    });
+  });
+}
+
+void normal_(const NDArray& a, double mean, double std) {
+  DC_CHECK(std >= 0.0, "normal_: expects std >= 0.0, but found std " << std);
+  fill_in_place(a, "normal_", [&]<class T>(T* p, int64_t n) { fill_normal(p, n, mean, std); });
+}
+
+void exponential_(const NDArray& a, double lambd) {
+  DC_CHECK(lambd > 0.0, "exponential_: expects lambda > 0.0, but found lambda=" << lambd);
+  fill_in_place(a, "exponential_", [&]<class T>(T* p, int64_t n) {
+    // 1 - u lies in (0, 1]: the log is finite.
+    fill_unit(p, n, [&](T u) { return static_cast<T>(-std::log1p(-static_cast<double>(u)) / lambd); });
+  });
+}
+
+NDArray multinomial(const NDArray& probs, int64_t num_samples, bool replacement) {
+  check_device(probs, Device::CPU, "multinomial");
+  DC_CHECK(probs.ndim() == 2 && probs.is_contiguous(),
+           "multinomial: expects a contiguous (rows, categories) array, got " << shape_str(probs.shape));
+  DC_CHECK(num_samples > 0, "multinomial: cannot sample n_sample <= 0 samples");
+  const int64_t rows = probs.shape[0], n = probs.shape[1];
+  DC_CHECK(n > 0, "multinomial: the distribution has no categories");
+  DC_CHECK(replacement || num_samples <= n,
+           "multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement");
+  NDArray out = empty({rows, num_samples}, DType::Int64);
+  dispatch_float(probs.dtype, "multinomial", [&]<class T>() {
+    const T* w = probs.data<T>();
+    // Checked before any thread starts: no exception may leave a parallel region.
+    for (int64_t r = 0; r < rows; ++r) {
+      double total = 0.0;
+      int64_t positive = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        const double v = static_cast<double>(w[r * n + i]);
+        DC_CHECK(std::isfinite(v) && v >= 0.0,
+                 "multinomial: probability tensor contains either `inf`, `nan` or element < 0");
+        total += v;
+        positive += v > 0.0;
+      }
+      DC_CHECK(total > 0.0, "multinomial: invalid multinomial distribution (sum of probabilities <= 0)");
+      DC_CHECK(replacement || positive >= num_samples,
+               "multinomial: invalid multinomial distribution (with replacement=False, not enough non-negative "
+               "category to sample)");
+    }
+    // One double uniform per draw (two words: half a block), or per category without replacement.
+    const int64_t per_row = ((replacement ? num_samples : n) + 1) / 2;
+    auto [seed, first] = reserve(static_cast<uint64_t>(rows * per_row));
+    int64_t* po = out.data<int64_t>();
+    parallel_for(rows, 1, [&](int64_t b, int64_t e) {
+      std::vector<double> acc(static_cast<size_t>(n));
+      std::vector<int64_t> order;
+      for (int64_t r = b; r < e; ++r) {
+        const T* row = w + r * n;
+        const uint64_t base = first + static_cast<uint64_t>(r * per_row);
+        auto unit = [&](int64_t k) {  // the k-th uniform of this row, in [0, 1)
+          const Block blk = philox(base + static_cast<uint64_t>(k / 2), seed);
+          return to_unit_double(blk[2 * (k % 2)], blk[2 * (k % 2) + 1]);
+        };
+        if (replacement) {
+          double run = 0.0;
+          int64_t last = 0;  // the last category with weight: where rounding at the top end lands
+          for (int64_t i = 0; i < n; ++i) {
+            run += static_cast<double>(row[i]);
+            acc[static_cast<size_t>(i)] = run;
+            if (row[i] > T(0)) last = i;
+          }
+          for (int64_t s = 0; s < num_samples; ++s) {
+            const double target = unit(s) * run;
+            // The first category whose running sum exceeds the target: weight-0 ones never are.
+            int64_t i = std::upper_bound(acc.begin(), acc.end(), target) - acc.begin();
+            po[r * num_samples + s] = std::min(i, last);
+          }
+        } else {
+          for (int64_t i = 0; i < n; ++i) {
+            const double v = static_cast<double>(row[i]);
+            acc[static_cast<size_t>(i)] = v > 0.0 ? -std::log1p(-unit(i)) / v : HUGE_VAL;
+          }
+          order.resize(static_cast<size_t>(n));
+          for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
+          std::partial_sort(order.begin(), order.begin() + num_samples, order.end(),
+                            [&](int64_t x, int64_t y) { return acc[static_cast<size_t>(x)] < acc[static_cast<size_t>(y)]; });
+          for (int64_t s = 0; s < num_samples; ++s) po[r * num_samples + s] = order[static_cast<size_t>(s)];
+        }
       }
     });
   });

@@ -54,4 +54,16 @@ NDArray randn(const Shape& shape, DType dtype);  // standard normal
 NDArray randint(int64_t low, int64_t high, const Shape& shape);  // int64 in [low, high)
 NDArray randperm(int64_t n);                     // int64 permutation of 0..n-1
 
+// In-place fills of a float array (any strides), the Tensor.uniform_ / normal_ / exponential_
+// family: the same numbers rand / randn would draw, mapped. uniform_(0, 1) is rand's stream.
+void uniform_(const NDArray& a, double low, double high);  // [low, high)
+void normal_(const NDArray& a, double mean, double std);
+void exponential_(const NDArray& a, double lambd);         // -log(1 - u) / lambd
+
+// torch.multinomial on a contiguous float (rows, categories) array of non-negative weights (any
+// scale): (rows, num_samples) int64 category indices. With replacement, each draw inverts the
+// row's running sum; without, the num_samples smallest of E_i / w_i (E_i exponential) in order,
+// which is sequential sampling without replacement.
+NDArray multinomial(const NDArray& probs, int64_t num_samples, bool replacement);
+
 }  // namespace deepcore::cpu

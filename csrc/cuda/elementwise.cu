@@ -80,6 +80,47 @@ struct ReciprocalF {
   template <class T>
   __device__ __forceinline__ T operator()(T x) const { return T(1) / x; }
 };
+struct SinF {
+  __device__ __forceinline__ float operator()(float x) const { return sinf(x); }
+  __device__ __forceinline__ double operator()(double x) const { return sin(x); }
+};
+struct CosF {
+  __device__ __forceinline__ float operator()(float x) const { return cosf(x); }
+  __device__ __forceinline__ double operator()(double x) const { return cos(x); }
+};
+struct Log1pF {
+  __device__ __forceinline__ float operator()(float x) const { return log1pf(x); }
+  __device__ __forceinline__ double operator()(double x) const { return log1p(x); }
+};
+struct Expm1F {
+  __device__ __forceinline__ float operator()(float x) const { return expm1f(x); }
+  __device__ __forceinline__ double operator()(double x) const { return expm1(x); }
+};
+// Rounding: integers are whole already (the identity); floats round half to even, as on the CPU.
+struct FloorF {
+  __device__ __forceinline__ float operator()(float x) const { return floorf(x); }
+  __device__ __forceinline__ double operator()(double x) const { return floor(x); }
+  __device__ __forceinline__ int64_t operator()(int64_t x) const { return x; }
+};
+struct CeilF {
+  __device__ __forceinline__ float operator()(float x) const { return ceilf(x); }
+  __device__ __forceinline__ double operator()(double x) const { return ceil(x); }
+  __device__ __forceinline__ int64_t operator()(int64_t x) const { return x; }
+};
+struct RoundF {
+  __device__ __forceinline__ float operator()(float x) const { return rintf(x); }
+  __device__ __forceinline__ double operator()(double x) const { return rint(x); }
+  __device__ __forceinline__ int64_t operator()(int64_t x) const { return x; }
+};
+
+struct ErfF {
+  __device__ __forceinline__ float operator()(float x) const { return erff(x); }
+  __device__ __forceinline__ double operator()(double x) const { return erf(x); }
+};
+struct ErfinvF {
+  __device__ __forceinline__ float operator()(float x) const { return erfinvf(x); }
+  __device__ __forceinline__ double operator()(double x) const { return erfinv(x); }
+};
 
 // ---- binary functors -------------------------------------------------------------
 
@@ -142,6 +183,36 @@ struct GtF {
 struct GeF {
   template <class T>
   __device__ __forceinline__ uint8_t operator()(T a, T b) const { return a >= b; }
+};
+
+// Python's % and //, C's fmod: the CPU engine's formulas (csrc/cpu/elementwise.cpp, divmod_op).
+// Integer division by zero is refused in Python first; 0 here keeps the kernel defined.
+template <int KIND>  // 0: remainder, 1: fmod, 2: floor_divide
+struct DivModF {
+  template <class T>
+  __device__ __forceinline__ T operator()(T a, T b) const {
+    if constexpr (is_float_v<T>) {
+      const T mod = fmod(a, b);
+      if constexpr (KIND == 1) return mod;
+      const bool adjust = mod != T(0) && ((b < T(0)) != (mod < T(0)));
+      if constexpr (KIND == 0) return adjust ? mod + b : mod;
+      if (b == T(0)) return a / b;
+      T div = (a - mod) / b;
+      if (adjust) div -= T(1);
+      if (div == T(0)) return copysign(T(0), a / b);
+      T floordiv = floor(div);
+      if (div - floordiv > T(0.5)) floordiv += T(1);
+      return floordiv;
+    } else {
+      if (b == 0) return T(0);
+      if (b == -1) return KIND == 2 ? static_cast<T>(0ULL - static_cast<unsigned long long>(a)) : T(0);
+      const T mod = a % b;
+      if constexpr (KIND == 1) return mod;
+      const bool adjust = mod != 0 && ((b < 0) != (mod < 0));
+      if constexpr (KIND == 0) return adjust ? mod + b : mod;
+      return a / b - (adjust ? 1 : 0);
+    }
+  }
 };
 
 // A binary functor with one operand fixed to a scalar, as a unary functor.
@@ -280,6 +351,33 @@ bool with_unary(UnaryOp op, Fn&& fn) {
     case UnaryOp::Reciprocal:
       if constexpr (flt) return fn(ReciprocalF{}), true;
       break;
+    case UnaryOp::Sin:
+      if constexpr (flt) return fn(SinF{}), true;
+      break;
+    case UnaryOp::Cos:
+      if constexpr (flt) return fn(CosF{}), true;
+      break;
+    case UnaryOp::Log1p:
+      if constexpr (flt) return fn(Log1pF{}), true;
+      break;
+    case UnaryOp::Expm1:
+      if constexpr (flt) return fn(Expm1F{}), true;
+      break;
+    case UnaryOp::Floor:
+      if constexpr (flt || i64) return fn(FloorF{}), true;
+      break;
+    case UnaryOp::Ceil:
+      if constexpr (flt || i64) return fn(CeilF{}), true;
+      break;
+    case UnaryOp::Round:
+      if constexpr (flt || i64) return fn(RoundF{}), true;
+      break;
+    case UnaryOp::Erf:
+      if constexpr (flt) return fn(ErfF{}), true;
+      break;
+    case UnaryOp::Erfinv:
+      if constexpr (flt) return fn(ErfinvF{}), true;
+      break;
   }
   return false;
 }
@@ -325,6 +423,15 @@ bool with_binary(BinaryOp op, Fn&& fn) {
       break;
     case BinaryOp::Ge:
       if constexpr (num) return fn(GeF{}), true;
+      break;
+    case BinaryOp::Remainder:
+      if constexpr (num) return fn(DivModF<0>{}), true;
+      break;
+    case BinaryOp::Fmod:
+      if constexpr (num) return fn(DivModF<1>{}), true;
+      break;
+    case BinaryOp::FloorDivide:
+      if constexpr (num) return fn(DivModF<2>{}), true;
       break;
   }
   return false;
@@ -381,6 +488,15 @@ const char* unary_op_name(UnaryOp op) {
     case UnaryOp::Sign: return "sign";
     case UnaryOp::Square: return "square";
     case UnaryOp::Reciprocal: return "reciprocal";
+    case UnaryOp::Sin: return "sin";
+    case UnaryOp::Cos: return "cos";
+    case UnaryOp::Floor: return "floor";
+    case UnaryOp::Ceil: return "ceil";
+    case UnaryOp::Round: return "round";
+    case UnaryOp::Log1p: return "log1p";
+    case UnaryOp::Expm1: return "expm1";
+    case UnaryOp::Erf: return "erf";
+    case UnaryOp::Erfinv: return "erfinv";
   }
   return "?";
 }
@@ -400,6 +516,9 @@ const char* binary_op_name(BinaryOp op) {
     case BinaryOp::Le: return "le";
     case BinaryOp::Gt: return "gt";
     case BinaryOp::Ge: return "ge";
+    case BinaryOp::Remainder: return "remainder";
+    case BinaryOp::Fmod: return "fmod";
+    case BinaryOp::FloorDivide: return "floor_divide";
   }
   return "?";
 }

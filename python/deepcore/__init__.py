@@ -19,16 +19,39 @@ from .ops.random import (
 from .dtypes import bool_ as bool, dtype, float32, float64, int64  # noqa: A001
 from .device import device
 from . import autograd
-from .autograd import enable_grad, no_grad, set_grad_enabled, is_grad_enabled
+from .autograd import (
+    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
+)
 from . import cuda
 from . import _tensor_methods
 from ._tensor_methods import add, sub, mul, div, pow, maximum, minimum  # noqa: A001
-from .ops.elementwise import clamp, leaky_relu, where
+from .ops.elementwise import clamp, leaky_relu, masked_fill, tril, triu
 from .ops.reduce import sum, mean, max, min, amax, amin, argmax, argmin  # noqa: A001
 from .ops.shape import cat, chunk, split, stack, reshape, permute, transpose, flatten, squeeze, unbind, unsqueeze
 from .ops.matmul import matmul, mm
-from .ops.activation import softmax, log_softmax
+from .ops.activation import celu, log_softmax, prelu, selu, softmax, threshold
 from .ops.index import index_select
+from .ops.index import (  # noqa: E402
+    argwhere, count_nonzero, gather, index_fill, masked_select, nonzero, scatter, scatter_add, take, take_along_dim,
+)
+from .ops.scan import cumprod, cumsum, prod
+from .ops.sort import argsort, kthvalue, median, msort, sort, topk, unique
+from .ops.reduce import aminmax, logsumexp, all, any  # noqa: A001
+from .ops.normalization import cdist, norm
+from .ops.random import bernoulli, multinomial, normal
+from .ops.shape import movedim, narrow, swapaxes, unflatten
+from .ops.arrange import (
+    diag, diag_embed, diagonal, flip, fliplr, flipud, repeat_interleave, roll, tensor_split, tile, trace,
+)
+from .ops.matmul import addmm, addmv, baddbmm, bmm, dot, einsum, mv, outer
+from .ops.pointwise import (
+    addcdiv, addcmul, allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, clamp_min, clamp_max, equal,
+    isclose, isfinite, isinf, isnan, isneginf, isposinf, lerp, logical_and, logical_not, logical_or, logical_xor,
+    nan_to_num, reciprocal, rsqrt,
+)
+from ._tensor_api import (
+    BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, erf, erfinv, floor_divide, fmod, remainder, where,
+)
 
 _tensor_methods.install()
 
@@ -36,6 +59,7 @@ float = float32  # noqa: A001
 double = float64
 long = int64
 clip = clamp
+moveaxis, swapdims, ger = movedim, swapaxes, outer
 
 __version__ = "0.1.0"
 
@@ -47,8 +71,13 @@ def _unary(name):
     return fn
 
 
-exp, log, sqrt, abs, tanh, sigmoid, relu, neg, sign, square = (  # noqa: A001
-    _unary(n) for n in ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "neg", "sign", "square"))
+exp, log, sqrt, abs, tanh, sigmoid, relu, neg, sign, square, sin, cos, log1p, expm1, floor, ceil = (  # noqa: A001
+    _unary(n) for n in ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "neg", "sign", "square", "sin", "cos",
+                        "log1p", "expm1", "floor", "ceil"))
+
+
+def round(input, *, decimals=0):  # noqa: A001
+    return input.round(decimals=decimals)
 
 
 def is_tensor(x):
@@ -70,8 +99,21 @@ def set_num_threads(n):
     _C.set_num_threads(int(n))
 
 
-from . import backends  # noqa: E402
-from . import nn, optim, data, utils  # noqa: E402
-from . import io  # noqa: E402
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None,  # noqa: A001
+            disable=False, **kwargs):
+    """torch.compile, accepted: deepcore runs eagerly (each op is already one native kernel call), so
+    the model or function comes back unchanged. Used as a decorator, with or without arguments."""
+    if mode not in (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"):
+        raise RuntimeError(f"compile: unrecognized mode={mode!r}")
+    if model is None:
+        return lambda fn: fn
+    if not callable(model):
+        raise RuntimeError(f"compile: model must be callable, got {type(model).__name__}")
+    return model
+
+
+from . import backends, accelerator, onnx  # noqa: E402
+from . import nn, optim, data, utils, distributions  # noqa: E402
+from . import io, serialization  # noqa: E402
 from .io import save, load  # noqa: E402
 from . import keras  # noqa: E402

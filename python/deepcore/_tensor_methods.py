@@ -3,10 +3,10 @@
 Each is a thin call into ``deepcore.ops``; in-place variants write through the
 tensor's memory (the lecture's ``w1 -= learning_rate * w1.grad``).
 """
-from . import _C
+from . import _C, _tensor_api
 from .autograd import backward as _backward, is_grad_enabled
 from .dtypes import promote, promote_scalar
-from .ops import activation, elementwise as ew, index, matmul as mmul, memory, reduce as red, shape as shp
+from .ops import activation, elementwise as ew, index, indexing, matmul as mmul, memory, reduce as red, shape as shp
 from .tensor import Tensor
 
 B = _C.BinaryOp
@@ -175,6 +175,13 @@ def clamp_(self, min=None, max=None):
     return self
 
 
+def masked_fill_(self, mask, value):
+    if self.requires_grad and is_grad_enabled():
+        raise RuntimeError("masked_fill_: a leaf Variable that requires grad is being used in an in-place operation")
+    self._backend.copy_(self._data, ew.masked_fill(self, mask, value)._data)
+    return self
+
+
 def view_as(self, other):
     return shp.reshape(self, tuple(other.shape))
 
@@ -194,6 +201,11 @@ def backward(self, gradient=None, retain_graph=False):
     _backward(self, gradient, retain_graph=retain_graph)
 
 
+def _nn_functional():
+    from .nn import functional  # nn is imported after the tensor methods are installed
+    return functional
+
+
 def install():
     """Attach the operators and methods to Tensor (called once, by deepcore/__init__.py)."""
     methods = {
@@ -211,7 +223,7 @@ def install():
         "__gt__": _compare(B.gt), "__ge__": _compare(B.ge),
         "eq": _compare(B.eq), "ne": _compare(B.ne), "lt": _compare(B.lt), "le": _compare(B.le),
         "gt": _compare(B.gt), "ge": _compare(B.ge),
-        "__getitem__": shp.getitem, "__setitem__": shp.setitem,
+        "__getitem__": indexing.tensor_getitem, "__setitem__": indexing.tensor_setitem,
         "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "maximum": maximum, "minimum": minimum,
         "neg": lambda self: ew.unary(ew.Neg, "neg", self, needs_float=False),
         "abs": lambda self: ew.unary(ew.Abs, "abs", self, needs_float=False),
@@ -221,9 +233,17 @@ def install():
         "tanh": lambda self: ew.unary(ew.Tanh, "tanh", self),
         "sigmoid": lambda self: ew.unary(ew.Sigmoid, "sigmoid", self),
         "relu": lambda self: ew.unary(ew.Relu, "relu", self),
+        "relu_": lambda self: _nn_functional().relu_(self),
         "square": lambda self: self * self,
+        "sin": lambda self: ew.unary(ew.Sin, "sin", self), "cos": lambda self: ew.unary(ew.Cos, "cos", self),
+        "log1p": lambda self: ew.unary(ew.Log1p, "log1p", self),
+        "expm1": lambda self: ew.unary(ew.Expm1, "expm1", self),
+        "floor": lambda self: ew.rounding(self, _C.UnaryOp.floor),
+        "ceil": lambda self: ew.rounding(self, _C.UnaryOp.ceil),
+        "round": lambda self, decimals=0: ew.rounding(self, _C.UnaryOp.round, decimals),
         "sign": lambda self: Tensor._make(self._backend.unary(_C.UnaryOp.sign, self._data, None)),
         "clamp": ew.clamp, "clip": ew.clamp, "clamp_": clamp_,
+        "masked_fill": ew.masked_fill, "masked_fill_": masked_fill_, "triu": ew.triu, "tril": ew.tril,
         "sum": red.sum, "mean": red.mean, "max": red.max, "min": red.min, "amax": red.amax, "amin": red.amin,
         "argmax": red.argmax, "argmin": red.argmin, "var": var, "std": std,
         "matmul": mmul.matmul, "mm": mmul.mm,
@@ -236,5 +256,6 @@ def install():
         "index_select": index.index_select, "index_add_": index.index_add_,
         "to": memory.to, "clone": memory.clone, "contiguous": memory.contiguous, "backward": backward,
     }
+    methods.update(_tensor_api.methods())  # the long tail of PyTorch's Tensor API (type, new_*, sort, ...)
     for name, fn in methods.items():
         setattr(Tensor, name, fn)

@@ -9,6 +9,7 @@ topological order.
 import contextlib
 import sys
 import threading
+import weakref
 
 import numpy as np
 
@@ -20,6 +21,7 @@ from .tensor import Tensor
 class _ThreadState(threading.local):
     grad_enabled = True  # class attributes: every thread starts with these
     anomaly = False
+    inference = False
 
 
 _state = _ThreadState()
@@ -75,6 +77,36 @@ class no_grad(contextlib.ContextDecorator):
 
     def _recreate_cm(self):
         return type(self)()  # a fresh one per call: recursive or nested calls must not share `prev`
+
+
+class inference_mode(contextlib.ContextDecorator):
+    """torch.inference_mode: no graph is recorded inside (deepcore's no_grad is already as cheap as
+    PyTorch's inference mode: no version counters or views are tracked). ``inference_mode(False)``
+    leaves grad mode as it is."""
+
+    def __init__(self, mode=True):
+        if not isinstance(mode, bool):
+            raise TypeError(f"inference_mode: mode must be a bool, got {type(mode).__name__}")
+        self.mode = mode
+
+    def __enter__(self):
+        self.prev = is_grad_enabled(), _state.inference
+        if self.mode:
+            _set_grad_enabled(False)
+        _state.inference = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        _set_grad_enabled(self.prev[0])
+        _state.inference = self.prev[1]
+        return False
+
+    def _recreate_cm(self):
+        return type(self)(self.mode)
+
+
+def is_inference_mode_enabled():
+    return _state.inference
 
 
 class enable_grad(contextlib.ContextDecorator):
@@ -144,7 +176,7 @@ class Node:
     """One recorded op in the graph: the Function, its context, and where the
     gradients of its inputs go (``edges``: (node, output_nr) or None per input)."""
 
-    __slots__ = ("fn", "ctx", "edges", "num_outputs", "name", "__weakref__")
+    __slots__ = ("fn", "ctx", "edges", "num_outputs", "name", "hooks", "__weakref__")
 
     def __init__(self, fn, ctx, edges, num_outputs):
         self.fn = fn
@@ -152,6 +184,7 @@ class Node:
         self.edges = edges
         self.num_outputs = num_outputs
         self.name = fn.__name__
+        self.hooks = None  # {output_nr: [fn]}: Tensor.register_hook on that output
 
     def __repr__(self):
         return f"<{self.name}Backward>"
@@ -173,13 +206,14 @@ class Node:
 class AccumulateGrad:
     """The sink of a leaf tensor: adds incoming gradients into ``leaf.grad``."""
 
-    __slots__ = ("leaf", "edges", "num_outputs", "name", "__weakref__")
+    __slots__ = ("leaf", "edges", "num_outputs", "name", "hooks", "__weakref__")
 
     def __init__(self, leaf):
         self.leaf = leaf
         self.edges = ()
         self.num_outputs = 1
         self.name = "AccumulateGrad"
+        self.hooks = None
 
     def __repr__(self):
         return "<AccumulateGrad>"
@@ -328,11 +362,71 @@ def backward(tensors, grad_tensors=None, retain_graph=False, inputs=None):
             grads = buffers.pop(id(node), None)
             if grads is None:
                 continue
+            if node.hooks:
+                _run_hooks(node, grads)
             if isinstance(node, AccumulateGrad):
                 if only is None or id(node.leaf) in only:
                     _accumulate_leaf(node.leaf, grads)
                 continue
             _propagate(node, grads, buffers, retain_graph, anomaly)
+
+
+class RemovableHandle:
+    """What register_hook returns: remove() takes the hook off again."""
+
+    def __init__(self, hooks, fn):
+        self._hooks, self._fn = hooks, fn
+
+    def remove(self):
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+
+def register_hook(t, fn):
+    """Tensor.register_hook: fn(grad) runs when t's gradient is complete, before it flows on (or into
+    a leaf's .grad); a tensor it returns replaces the gradient."""
+    if not t.requires_grad:
+        raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require gradient")
+    if not callable(fn):
+        raise TypeError(f"register_hook: hook must be callable, got {type(fn).__name__}")
+    node, nr = _edge_of(t)
+    if node.hooks is None:
+        node.hooks = {}
+    hooks = node.hooks.setdefault(nr, [])
+    hooks.append(fn)
+    return RemovableHandle(hooks, fn)
+
+
+def retain_grad(t):
+    """Tensor.retain_grad: a non-leaf keeps its gradient in .grad after backward (accumulating, as a
+    leaf's does); a no-op for leaves."""
+    if not t.requires_grad:
+        raise RuntimeError("retain_grad: can't retain_grad on Tensor that has requires_grad=False")
+    if t.grad_fn is None or t._retains_grad:
+        return
+    t._retains_grad = True
+    ref = weakref.ref(t)  # the graph must not keep the tensor alive
+
+    def keep(g):
+        owner = ref()
+        if owner is not None:
+            owner.grad = g.detach().clone() if owner.grad is None else owner.grad + g.detach()
+    register_hook(t, keep)
+
+
+def _run_hooks(node, grads):
+    """Runs the hooks on a node's outputs (a leaf's sink: on the leaf) in registration order."""
+    for nr, fns in node.hooks.items():
+        for fn in list(fns):
+            if grads[nr] is None:
+                break
+            out = fn(grads[nr])
+            if out is not None:
+                if not isinstance(out, Tensor) or tuple(out.shape) != tuple(grads[nr].shape):
+                    raise RuntimeError(f"hook: a hook must return None or a tensor of the gradient's shape "
+                                       f"{tuple(grads[nr].shape)}, got "
+                                       f"{tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__}")
+                grads[nr] = out.detach()
 
 
 def _zeros_like_meta(meta):

@@ -1,7 +1,11 @@
 """What the CPU engine runs on: ``deepcore.backends.cpu.capability`` is the
 kernel level chosen from cpuid ('avx512', 'avx2' or 'portable');
 ``set_capability`` lowers it (e.g. to compare paths). DEEPCORE_CPU_CAPABILITY
-sets it at import."""
+sets it at import.
+
+The flags PyTorch scripts set (``torch.backends.cudnn.benchmark = True``,
+``torch.backends.mps.is_available()``) exist with PyTorch's defaults. deepcore has no cuDNN and no
+MPS: cudnn and mps report unavailable, and their flags are recorded but change no kernel."""
 from . import _C
 
 
@@ -26,6 +30,10 @@ class _Cpu:
         """Which table of vectorized elementwise/activation kernels runs."""
         return _C.vec_math_name()
 
+    def get_cpu_capability(self):
+        """PyTorch's spelling of the kernel level: 'AVX512', 'AVX2' or 'DEFAULT'."""
+        return {"avx512": "AVX512", "avx2": "AVX2"}.get(self.capability, "DEFAULT")
+
     @property
     def has_openmp(self):
         return _C.has_openmp
@@ -35,3 +43,56 @@ class _Cpu:
 
 
 cpu = _Cpu()
+
+
+class _Cudnn:
+    """torch.backends.cudnn: deepcore's CUDA kernels are its own, so cuDNN is never available."""
+
+    def __init__(self):
+        self.enabled = True
+        self.benchmark = False       # PyTorch's autotuner flag: deepcore's kernels have one algorithm each
+        self.deterministic = False
+        self.allow_tf32 = True
+
+    def is_available(self):
+        return False
+
+    def version(self):
+        return None
+
+    def __repr__(self):
+        return (f"<deepcore backends.cudnn: unavailable (benchmark={self.benchmark}, "
+                f"deterministic={self.deterministic})>")
+
+
+class _Mps:
+    """torch.backends.mps: Apple's Metal backend, which deepcore does not have."""
+
+    def is_available(self):
+        return False
+
+    def is_built(self):
+        return False
+
+
+class _CudaMatmul:
+    def __init__(self):
+        self.allow_tf32 = False      # deepcore's GEMMs are float32 throughout (no TF32 path is taken)
+        self.allow_fp16_reduced_precision_reduction = True
+        self.allow_bf16_reduced_precision_reduction = True
+
+
+class _Cuda:
+    """torch.backends.cuda: the matmul precision flags."""
+
+    def __init__(self):
+        self.matmul = _CudaMatmul()
+
+    def is_built(self):
+        from . import cuda
+        return cuda.is_built()
+
+
+cudnn = _Cudnn()
+mps = _Mps()
+cuda = _Cuda()

@@ -21,8 +21,8 @@ from collections import OrderedDict
 
 import numpy as np
 
+from . import serialization
 from .tensor import Tensor
-from .nn.modules.module import Module
 
 _DTYPE_TAGS = {"float32": "F32", "float64": "F64", "int64": "I64", "bool": "BOOL"}
 _NUMPY_OF_TAG = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8"), "I64": np.dtype("<i8"), "BOOL": np.dtype("bool")}
@@ -37,11 +37,28 @@ def _is_flat_tensor_dict(obj):
     return isinstance(obj, dict) and all(isinstance(k, str) and isinstance(v, Tensor) for k, v in obj.items())
 
 
-def _flatten(obj, path, tensors):
+class _TensorTable(OrderedDict):
+    """name -> tensor, and which object each name came from: a tensor held twice is stored once."""
+
+    def __init__(self):
+        super().__init__()
+        self.names = {}
+
+
+def _flatten(obj, path, tensors, original=None):
     """The JSON layout of `obj`, with each tensor moved into `tensors` under a path name."""
+    extra = serialization.flatten_extra(obj, path, tensors, _flatten)
+    if extra is not None:
+        return extra
     if isinstance(obj, Tensor):
+        key = id(original if original is not None else obj)
+        if key in tensors.names:  # tied weights: one tensor, named once
+            return {"__tensor__": tensors.names[key]}
         name = path or "tensor"
+        while name in tensors:
+            name += "_"
         tensors[name] = obj
+        tensors.names[key] = name
         return {"__tensor__": name}
     if isinstance(obj, dict):
         items = []
@@ -60,20 +77,23 @@ def _flatten(obj, path, tensors):
         return obj if math.isfinite(obj) else {"__float__": repr(obj)}
     if isinstance(obj, np.generic):
         return _flatten(obj.item(), path, tensors)
-    if isinstance(obj, Module):
-        raise TypeError("deepcore.save: save model.state_dict(), not the module itself (deepcore never pickles "
-                        "code); rebuild the model in code and call load_state_dict(deepcore.load(path))")
+    if isinstance(obj, np.ndarray):  # torch.save(array): loads back as the same NumPy array
+        if obj.dtype.kind not in "biuf" or obj.dtype.itemsize > 8:
+            raise TypeError(f"deepcore.save: cannot store a NumPy array of dtype {obj.dtype} (bool, integer and "
+                            f"float arrays are supported)")
+        kind = "bool" if obj.dtype.kind == "b" else ("float64" if obj.dtype.kind == "f" else "int64")
+        return {"__ndarray__": _flatten(Tensor(np.asarray(obj, dtype=kind)), path, tensors), "dtype": obj.dtype.str}
     raise TypeError(f"deepcore.save: cannot store an object of type {type(obj).__name__} (tensors, dicts, lists, "
                     f"tuples, numbers, strings and None are supported)")
 
 
 def save(obj, f, metadata=None):
-    """Writes a tensor, a state_dict (dict of name -> tensor) or a nested structure of dicts/lists of
-    tensors and plain numbers (an optimizer's state_dict) to path `f` in the safetensors format.
-    metadata: optional dict of str -> str stored in the header. The file is written to a temporary
-    name and renamed, so an interrupted save never leaves a half-written file behind."""
-    path = os.fspath(f)
-    tensors = OrderedDict()
+    """Writes a tensor, a state_dict (dict of name -> tensor), a nested structure of dicts/lists of
+    tensors and plain numbers (an optimizer's state_dict), or a whole module (its tree as data, see
+    deepcore.serialization) to `f` in the safetensors format. f: a path, or a file opened for binary
+    writing. metadata: optional dict of str -> str stored in the header. A path is written to a
+    temporary name and renamed, so an interrupted save never leaves a half-written file behind."""
+    tensors = _TensorTable()
     meta = {_FORMAT_KEY: "pt"}
     if _is_flat_tensor_dict(obj):
         tensors.update(obj)
@@ -96,6 +116,13 @@ def save(obj, f, metadata=None):
         arrays.append(arr)
     blob = json.dumps(header, separators=(",", ":")).encode("utf-8")
     blob += b" " * (-len(blob) % 8)  # keeps the data 8-byte aligned, as the reference writer does
+    if hasattr(f, "write"):  # torch.save(obj, open(path, "wb")): the caller owns the file
+        f.write(struct.pack("<Q", len(blob)))
+        f.write(blob)
+        for arr in arrays:
+            f.write(arr.tobytes())
+        return
+    path = os.fspath(f)
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".deepcore-save-", dir=directory)
     try:
@@ -163,20 +190,35 @@ def _read_tensors(path, data, header):
     return {name: tensors[name] for name in header if name != "__metadata__"}
 
 
-def _unflatten(layout, tensors, path):
+def _unflatten(layout, tensors, path, weights_only=True, memo=None):
+    memo = {} if memo is None else memo
+
+    def again(v):
+        return _unflatten(v, tensors, path, weights_only, memo)
+
     if isinstance(layout, list):
-        return [_unflatten(v, tensors, path) for v in layout]
+        return [again(v) for v in layout]
     if isinstance(layout, dict):
+        if len(layout) <= 2 and any(tag in layout for tag in serialization.EXTRA_TAGS):
+            return serialization.restore_extra(layout, again, memo, weights_only, path)
         if set(layout) == {"__tensor__"}:
             name = layout["__tensor__"]
             if name not in tensors:
                 raise _corrupt(path, f"the structure refers to a tensor {name!r} that is not in the file")
             return tensors[name]
         if set(layout) == {"__dict__"}:
-            return {(k if not isinstance(k, list) else tuple(k)): _unflatten(v, tensors, path)
-                    for k, v in layout["__dict__"]}
+            return OrderedDict(((k if not isinstance(k, list) else tuple(k)), again(v))
+                               for k, v in layout["__dict__"])
         if set(layout) == {"__tuple__"}:
-            return tuple(_unflatten(v, tensors, path) for v in layout["__tuple__"])
+            return tuple(again(v) for v in layout["__tuple__"])
+        if set(layout) == {"__ndarray__", "dtype"}:
+            try:
+                npd = np.dtype(layout["dtype"])
+            except TypeError:
+                raise _corrupt(path, f"unknown NumPy dtype {layout['dtype']!r}") from None
+            if npd.kind not in "biuf":
+                raise _corrupt(path, f"a NumPy array of dtype {npd} cannot be in a deepcore file")
+            return again(layout["__ndarray__"]).numpy().astype(npd)
         if set(layout) == {"__float__"}:
             return float(layout["__float__"])
         raise _corrupt(path, f"unknown structure entry with keys {sorted(layout)}")
@@ -186,14 +228,23 @@ def _unflatten(layout, tensors, path):
 def load(f, map_location=None, weights_only=True):
     """Reads a file written by deepcore.save (or any safetensors file of float32/float64/int64/bool
     tensors) and returns what was saved: a dict name -> Tensor for a state_dict. map_location: a device
-    to put the tensors on ('cpu' by default). weights_only is accepted for PyTorch compatibility;
-    loading is always weights-only."""
-    path = os.fspath(f)
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except IsADirectoryError:
-        raise ValueError(f"deepcore.load: {path!r} is a directory, not a file") from None
+    to put the tensors on ('cpu' by default): a device or its name, a dict {saved location: device}
+    (deepcore's files hold host copies, so the 'cpu' entry applies), or a function (tensor,
+    'cpu') -> tensor. f: a path, or a file opened for binary reading.
+
+    weights_only: as in PyTorch. Nothing is ever unpickled either way; the flag decides which
+    classes and functions a saved module may name (see deepcore.serialization): with True (the
+    default) deepcore's own and allow-listed ones, with False also any already imported."""
+    if hasattr(f, "read"):
+        path = getattr(f, "name", "<file object>")
+        raw = f.read()
+    else:
+        path = os.fspath(f)
+        try:
+            with open(path, "rb") as fh:
+                raw = fh.read()
+        except IsADirectoryError:
+            raise ValueError(f"deepcore.load: {path!r} is a directory, not a file") from None
     if len(raw) < 8:
         raise _corrupt(path, f"the file is truncated: {len(raw)} bytes, fewer than the 8-byte header length")
     (n,) = struct.unpack("<Q", raw[:8])
@@ -215,8 +266,7 @@ def load(f, map_location=None, weights_only=True):
                                                  for k, v in metadata.items()):
         raise _corrupt(path, "__metadata__ must map strings to strings")
     arrays = _read_tensors(path, memoryview(raw)[8 + n:], header)
-    device = map_location if map_location is not None else "cpu"
-    tensors = {name: Tensor(arr, device=device) for name, arr in arrays.items()}
+    tensors = {name: _place(Tensor(arr), map_location) for name, arr in arrays.items()}
     structure = metadata.get(_STRUCTURE_KEY)
     if structure is None:
         return tensors
@@ -224,7 +274,19 @@ def load(f, map_location=None, weights_only=True):
         layout = json.loads(structure)
     except json.JSONDecodeError as e:
         raise _corrupt(path, f"the structure in __metadata__ is not valid JSON ({e})") from None
-    return _unflatten(layout, tensors, path)
+    return _unflatten(layout, tensors, path, weights_only=bool(weights_only) if weights_only is not None else True)
+
+
+def _place(tensor, map_location):
+    if map_location is None:
+        return tensor
+    if isinstance(map_location, dict):
+        target = map_location.get("cpu", "cpu")
+        return tensor if target == "cpu" else tensor.to(target)
+    if callable(map_location) and not isinstance(map_location, str):
+        moved = map_location(tensor, "cpu")
+        return moved if isinstance(moved, Tensor) else tensor
+    return tensor.to(map_location)
 
 
 def load_metadata(f):

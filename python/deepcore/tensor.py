@@ -10,6 +10,7 @@ import numpy as np
 from . import _C
 from . import backend as _backends
 from ._dims import normalize_dim
+from ._missing import NotImplementedInDeepcore, missing_message
 from .device import CPU, as_device, device as _device_cls
 from .dtypes import as_dtype, bool_, float32, float64, from_c, from_numpy_dtype, int64
 
@@ -123,6 +124,13 @@ class Tensor:
     def is_cuda(self):
         return self._data.device == _C.Device.cuda
 
+    @property
+    def is_cpu(self):
+        return self._data.device == _C.Device.cpu
+
+    # Devices deepcore does not have: scripts test these flags before taking a device's code path.
+    is_xpu = is_mps = is_meta = is_quantized = is_sparse = property(lambda self: False)
+
     def is_floating_point(self):
         return self.dtype.is_floating_point
 
@@ -233,6 +241,11 @@ class Tensor:
     def long(self):
         return self.to(int64)
 
+    def int(self):
+        """Integer values, as int64: deepcore's one integer dtype (PyTorch's .int() gives int32; the
+        values agree wherever int32 holds them)."""
+        return self.to(int64)
+
     def bool(self):
         return self.to(bool_)
 
@@ -249,12 +262,25 @@ class Tensor:
         self._requires_grad = False
         return self
 
-    def retain_grad(self):
-        if self.grad_fn is None:
-            return
-        raise NotImplementedError("retain_grad: keeping gradients of non-leaf tensors is not supported yet")
+    @property
+    def retains_grad(self):
+        return self._retains_grad
 
     # ---- printing -------------------------------------------------------------
+    def __format__(self, spec):
+        # As PyTorch: a 0-d tensor formats as its Python number ('{:+.2f}'.format(loss)); others only
+        # with an empty spec.
+        if self.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+    def __getattr__(self, name):
+        # Only reached when no attribute or method has the name: say it is deepcore's gap, in the
+        # AttributeError that hasattr() expects.
+        if name.startswith("_"):  # dunder probes (NumPy's __array_*__) and unset private slots
+            raise AttributeError(f"'Tensor' object has no attribute {name!r}")
+        raise NotImplementedInDeepcore(missing_message(f"torch.Tensor.{name}"))
+
     def __repr__(self):
         arr = np.asarray(self.detach().cpu().numpy())
         body = np.array2string(arr, separator=", ", prefix="tensor(", precision=4, threshold=1000,
@@ -284,6 +310,25 @@ class Tensor:
 
     def __reduce__(self):
         raise TypeError("deepcore tensors are not pickled; save them with deepcore.save (safetensors format)")
+
+    def __deepcopy__(self, memo):
+        # copy.deepcopy(model) (keeping the best model, cloning layers): new memory, same values,
+        # requires_grad and .grad. A tensor inside a graph cannot be copied, as in PyTorch.
+        if id(self) in memo:
+            return memo[id(self)]
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment")
+        out = self._copy_as_leaf()
+        memo[id(self)] = out
+        if self.grad is not None:
+            out.grad = self.grad.__deepcopy__(memo)
+        return out
+
+    def _copy_as_leaf(self):
+        out = self.detach().clone()
+        out._requires_grad = self._requires_grad
+        return out
 
 
 # ---- creation -----------------------------------------------------------------
@@ -344,11 +389,33 @@ def _full(size, value, dtype, device, requires_grad, op):
     return Tensor._make(nd, requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
+def _fill_out(out, size, value, dtype, op):
+    """torch.zeros(..., out=t) / ones: fills `out` in place when it has the shape (and dtype); an out
+    of another shape would have to be resized, which deepcore's fixed-size tensors cannot."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{op}: out must be a Tensor, got {type(out).__name__}")
+    shape = _shape_arg(size, op)
+    if tuple(out.shape) != tuple(shape):
+        raise NotImplementedError(f"{op}: out= of shape {tuple(out.shape)} would need resizing to {tuple(shape)}, "
+                                  f"which is not supported (pass an out of that shape, or use the result)")
+    if dtype is not None and as_dtype(dtype) is not out.dtype:
+        raise RuntimeError(f"{op}: dtype {as_dtype(dtype).name} does not match out's dtype {out.dtype.name}")
+    if out.requires_grad:
+        raise RuntimeError(f"{op}(): functions with out=... arguments don't support automatic differentiation, "
+                           f"but one of the arguments requires grad")
+    out._backend.copy_(out._data, out._backend.full_on([], value, out.dtype._c, out.device.index))
+    return out
+
+
+def zeros(*size, out=None, dtype=None, device=None, requires_grad=False):
+    if out is not None:
+        return _fill_out(out, size, 0.0, dtype, "zeros")
     return _full(size, 0.0, dtype, device, requires_grad, "zeros")
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
+def ones(*size, out=None, dtype=None, device=None, requires_grad=False):
+    if out is not None:
+        return _fill_out(out, size, 1.0, dtype, "ones")
     return _full(size, 1.0, dtype, device, requires_grad, "ones")
 
 

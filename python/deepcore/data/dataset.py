@@ -7,6 +7,7 @@ The DataLoader uses it (when the default collate applies) instead of one
 ``__getitem__`` call per sample, and falls back when it returns NotImplemented.
 """
 import bisect
+import contextlib
 import math
 import numbers
 
@@ -17,13 +18,47 @@ from ..tensor import Tensor, tensor
 
 
 class Dataset:
-    """Map-style dataset: subclasses define ``__getitem__(i)`` and ``__len__()``."""
+    """Map-style dataset: subclasses define ``__getitem__(i)`` and ``__len__()`` (and may define
+    ``__getitems__(list of positions)``, which the DataLoader then uses for a whole batch)."""
 
     def __getitem__(self, index):
         raise NotImplementedError(f"{type(self).__name__} must implement __getitem__")
 
     def __add__(self, other):
         return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A stream of samples: subclasses define ``__iter__``. With DataLoader workers every worker
+    iterates its own copy, so split the stream by ``get_worker_info()`` (in ``__iter__`` or in
+    worker_init_fn) or each worker yields all of it."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+    def __add__(self, other):
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """IterableDatasets one after another, chained on the fly."""
+
+    def __init__(self, datasets):
+        self.datasets = datasets
+
+    def __iter__(self):
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            yield from d
+
+    def __len__(self):
+        total = 0
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            total += len(d)
+        return total
 
 
 class TensorDataset(Dataset):
@@ -39,9 +74,9 @@ class TensorDataset(Dataset):
                 raise ValueError(f"TensorDataset: argument {k} is a 0-d tensor; samples are taken along dim 0")
         n = tensors[0].shape[0]
         for k, t in enumerate(tensors):
-            if t.shape[0] != n:
-                raise ValueError(f"TensorDataset: size mismatch between tensors: argument 0 has {n} rows, "
-                                 f"argument {k} has {t.shape[0]} (shape {tuple(t.shape)})")
+            if t.shape[0] != n:  # AssertionError, as PyTorch raises
+                raise AssertionError(f"TensorDataset: Size mismatch between tensors: argument 0 has {n} rows, "
+                                     f"argument {k} has {t.shape[0]} (shape {tuple(t.shape)})")
         self.tensors = tuple(tensors)
 
     def __getitem__(self, index):
@@ -56,8 +91,34 @@ class TensorDataset(Dataset):
         return tuple(t.index_select(0, index) for t in self.tensors)
 
 
+class StackDataset(Dataset):
+    """Datasets of one length side by side: sample i is the tuple (or, given keywords, the dict) of
+    their samples i."""
+
+    def __init__(self, *args, **kwargs):
+        if args and kwargs:
+            raise ValueError("Supported either ``tuple``- (via ``args``) or``dict``- (via ``kwargs``) like input/"
+                             "output, but both types are given.")
+        if not args and not kwargs:
+            raise ValueError("At least one dataset should be passed")
+        members = list(args) if args else list(kwargs.values())
+        self._length = len(members[0])
+        if any(len(d) != self._length for d in members):
+            raise ValueError("Size mismatch between datasets")
+        self.datasets = args if args else kwargs
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __len__(self):
+        return self._length
+
+
 class Subset(Dataset):
-    """The samples of `dataset` at `indices` (in that order)."""
+    """The samples of `dataset` at `indices` (in that order; negative positions count from the end,
+    as list indexing does)."""
 
     def __init__(self, dataset, indices):
         self.dataset = dataset
@@ -68,6 +129,12 @@ class Subset(Dataset):
         if isinstance(idx, list):
             return self.dataset[[self.indices[i] for i in idx]]
         return self.dataset[self.indices[idx]]
+
+    def __getitems__(self, indices):
+        getitems = getattr(self.dataset, "__getitems__", None)
+        if callable(getitems):
+            return getitems([self.indices[i] for i in indices])
+        return [self.dataset[self.indices[i]] for i in indices]
 
     def __len__(self):
         return len(self.indices)
@@ -86,8 +153,10 @@ class ConcatDataset(Dataset):
 
     def __init__(self, datasets):
         self.datasets = list(datasets)
-        if not self.datasets:
-            raise ValueError("ConcatDataset: expected a non-empty list of datasets")
+        if not self.datasets:  # AssertionError, as PyTorch raises
+            raise AssertionError("datasets should not be an empty iterable")
+        if any(isinstance(d, IterableDataset) for d in self.datasets):
+            raise AssertionError("ConcatDataset does not support IterableDataset")
         self.cumulative_sizes, total = [], 0
         for d in self.datasets:
             total += len(d)
@@ -98,8 +167,9 @@ class ConcatDataset(Dataset):
 
     def __getitem__(self, idx):
         if idx < 0:
-            if -idx > len(self):
-                raise IndexError(f"ConcatDataset: index {idx} is out of range for length {len(self)}")
+            if -idx > len(self):  # ValueError, as PyTorch raises
+                raise ValueError(f"absolute value of index should not exceed dataset length (index {idx}, "
+                                 f"length {len(self)})")
             idx += len(self)
         k = bisect.bisect_right(self.cumulative_sizes, idx)
         if k >= len(self.datasets):
@@ -108,12 +178,10 @@ class ConcatDataset(Dataset):
         return self.datasets[k][idx - start]
 
 
-def _permutation(n, generator):
-    """randperm(n) from deepcore's global stream, or from a private stream when
-    `generator` is an int seed (or has ``initial_seed()``): the global state is
-    left untouched then, so the split does not depend on what ran before."""
-    if generator is None:
-        return randperm(n)
+@contextlib.contextmanager
+def _private_seed(generator):
+    """Draw from a private stream seeded by `generator` (an int seed, or an object with
+    ``initial_seed()``), leaving deepcore's global stream as it was."""
     if isinstance(generator, numbers.Integral) and not isinstance(generator, bool):
         seed = int(generator)
     elif hasattr(generator, "initial_seed"):
@@ -124,9 +192,19 @@ def _permutation(n, generator):
     saved = _C.get_rng_state()
     try:
         _C.set_rng_state(seed & 0xFFFFFFFFFFFFFFFF, 0)
-        return randperm(n)
+        yield
     finally:
         _C.set_rng_state(*saved)
+
+
+def _permutation(n, generator):
+    """randperm(n) from deepcore's global stream, or from a private stream when
+    `generator` is given: the global state is left untouched then, so the split
+    does not depend on what ran before."""
+    if generator is None:
+        return randperm(n)
+    with _private_seed(generator):
+        return randperm(n)
 
 
 def random_split(dataset, lengths, generator=None):

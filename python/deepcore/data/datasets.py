@@ -52,22 +52,41 @@ class MNIST(Dataset):
     def __len__(self):
         return len(self.data)
 
+    def _label(self, index):
+        """int(targets[index]), read through a NumPy view of the targets tensor (per item,
+        indexing the tensor itself costs more than the rest of a plain item)."""
+        targets = self.targets
+        if getattr(self, "_labels_of", None) is not targets:
+            self._labels_of = targets
+            self._labels = targets.numpy() if isinstance(targets, Tensor) and not targets.is_cuda else None
+        return int(self._labels[index]) if self._labels is not None else int(targets[index])
+
     def __getitem__(self, index):
-        image, target = self.data[index], int(self.targets[index])
+        image, target = self.data[index], self._label(index)
         if self.transform is not None:
             image = self.transform(image)
         if self.target_transform is not None:
             target = self.target_transform(target)
         return image, target
 
+    def _byte_images(self):
+        """The images as a uint8 NumPy array (N, H, W), or None when ``data`` was
+        replaced by something else (the batches are then made per sample)."""
+        data = self.data
+        return data if isinstance(data, np.ndarray) and data.dtype == np.uint8 else None
+
+    def _batch_plan(self, item_shape):
+        """batched_u8_plan of this dataset's transform (vision.datasets overrides it:
+        there an item is a PIL image, which has no batched form without a transform)."""
+        return batched_u8_plan(self.transform, item_shape)
+
     def _gather_batch(self, index):
         """(images, targets) of the positions in `index` by native batched ops, or
         NotImplemented when the transforms must run per sample."""
-        data, targets = self.data, self.targets
-        if self.target_transform is not None or not isinstance(targets, Tensor) or \
-                not isinstance(data, np.ndarray) or data.dtype != np.uint8:
+        data, targets = self._byte_images(), self.targets
+        if self.target_transform is not None or not isinstance(targets, Tensor) or data is None:
             return NotImplemented
-        plan = batched_u8_plan(self.transform, data.shape[1:])
+        plan = self._batch_plan(data.shape[1:])
         if plan is None:
             return NotImplemented
         dtype, scale, shift, item_shape = plan

@@ -1,10 +1,11 @@
 """Samplers: the order in which a DataLoader visits a dataset's positions."""
 import numbers
 
-from ..dtypes import int64
-from ..ops.random import randperm
-from ..tensor import arange, tensor
-from .dataset import _permutation
+from ..dtypes import float64, int64
+from ..ops.random import randint, randperm
+from ..ops.shape import cat
+from ..tensor import Tensor, arange, tensor
+from .dataset import _permutation, _private_seed
 
 
 class Sampler:
@@ -34,24 +35,76 @@ class SequentialSampler(Sampler):
 
 class RandomSampler(Sampler):
     """A fresh permutation per pass, drawn from deepcore's global stream
-    (``deepcore.manual_seed`` makes the order reproducible)."""
+    (``deepcore.manual_seed`` makes the order reproducible). num_samples: that many positions
+    (whole permutations one after another, the last one cut); replacement=True: independent
+    uniform draws."""
 
     def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
-        if replacement or num_samples is not None:
-            raise NotImplementedError("RandomSampler: replacement and num_samples are not supported yet")
-        self.data_source = data_source
+        if not isinstance(replacement, bool):
+            raise TypeError(f"replacement should be a boolean value, but got replacement={replacement}")
+        self.data_source, self.replacement, self._num_samples = data_source, replacement, num_samples
         self.generator = generator
+        if not isinstance(self.num_samples, numbers.Integral) or isinstance(self.num_samples, bool) or \
+                self.num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got "
+                             f"num_samples={self.num_samples}")
+
+    @property
+    def num_samples(self):
+        return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self):
         return iter(self._index_tensor().tolist())
 
     def __len__(self):
-        return len(self.data_source)
+        return self.num_samples
 
     def _index_tensor(self):
+        n, k = len(self.data_source), self.num_samples
         if self.generator is not None:
-            return _permutation(len(self.data_source), self.generator)
-        return randperm(len(self.data_source))
+            with _private_seed(self.generator):
+                return self._draw(n, k)
+        return self._draw(n, k)
+
+    def _draw(self, n, k):
+        if self.replacement:
+            return randint(0, n, (k,))
+        if k == n:
+            return randperm(n)
+        parts = [randperm(n) for _ in range(k // n)] + ([randperm(n)[:k % n]] if k % n else [])
+        return cat(parts, 0) if len(parts) > 1 else parts[0].contiguous()
+
+
+class WeightedRandomSampler(Sampler):
+    """num_samples positions drawn with probability proportional to `weights` (with replacement:
+    the Gumbel-max draw of deepcore.distributions.Categorical)."""
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
+        if not isinstance(num_samples, numbers.Integral) or isinstance(num_samples, bool) or num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got num_samples={num_samples}")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"replacement should be a boolean value, but got replacement={replacement}")
+        if not replacement:
+            raise NotImplementedError("WeightedRandomSampler: replacement=False is not supported yet (needs a "
+                                      "sort of the keys); use replacement=True")
+        values = weights if isinstance(weights, Tensor) else tensor(weights, dtype=float64)
+        if values.ndim != 1:
+            raise ValueError(f"weights should be a 1d sequence but given weights have shape {tuple(values.shape)}")
+        self.weights = values.to(float64)
+        self.num_samples, self.replacement, self.generator = int(num_samples), replacement, generator
+
+    def __iter__(self):
+        return iter(self._index_tensor().tolist())
+
+    def __len__(self):
+        return self.num_samples
+
+    def _index_tensor(self):
+        from ..distributions import Categorical  # data does not need distributions otherwise
+        if self.generator is not None:
+            with _private_seed(self.generator):
+                return Categorical(probs=self.weights).sample((self.num_samples,))
+        return Categorical(probs=self.weights).sample((self.num_samples,))
 
 
 class SubsetRandomSampler(Sampler):

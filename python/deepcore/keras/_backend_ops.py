@@ -60,6 +60,10 @@ def _axis(axis):
 # ---- construction and inspection -----------------------------------------------------------------
 def variable(value, dtype=None, name=None, constraint=None):
     """A trainable tensor (requires_grad) holding ``value``."""
+    if constraint is not None:
+        # Only a layer's weights (add_weight) carry a constraint the Keras optimizer applies.
+        raise NotImplementedError("backend.variable: constraint is not supported by deepcore.keras; create the "
+                                  "weight with Layer.add_weight(..., constraint=...)")
     t = as_tensor(value).clone()
     t.requires_grad_(True)
     return t

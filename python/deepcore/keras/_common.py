@@ -47,7 +47,8 @@ def as_tensor(x, dtype="float32"):
     arr = np.asarray(x)
     if dtype == "float32" and arr.dtype != np.float32:
         arr = arr.astype(np.float32)
-    return Tensor(np.ascontiguousarray(arr))
+    # not np.ascontiguousarray on every array: it turns a 0-d array (a number) into shape (1,)
+    return Tensor(arr if arr.flags["C_CONTIGUOUS"] else np.ascontiguousarray(arr))
 
 
 def serialize(obj):

@@ -1,5 +1,6 @@
 """keras.activations on deepcore ops. ``softmax`` takes Keras' ``axis=-1`` (the channels)."""
 from .. import ops as _ops  # noqa: F401
+from ..ops import activation as _act
 from ..ops.activation import softmax as _softmax
 from ..ops.elementwise import where as _where
 from ._common import deserialize
@@ -30,22 +31,38 @@ def softmax(x, axis=-1):
     return _softmax(x, axis)
 
 
+# The smooth activations run on the native activation kernels (csrc/cpu/activation.h).
+
 def elu(x, alpha=1.0):
-    return _where(x > 0, x, (x.clamp(max=0.0).exp() - 1.0) * alpha)
+    return _act.elu(x, alpha)
 
 
 def selu(x):
-    alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
-    return elu(x, alpha) * scale
+    return _act.selu(x)
 
 
 def softplus(x):
-    # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|), stable for large |x|
-    return x.relu() + ((-x.abs()).exp() + 1.0).log()
+    # log(1 + e^x) without PyTorch's linear region (Keras has none): the kernel is stable for any x
+    return _act.softplus(x, 1.0, float("inf"))
 
 
 def softsign(x):
-    return x / (x.abs() + 1.0)
+    return _act.softsign(x)
+
+
+def gelu(x, approximate=False):
+    return _act.gelu(x, approximate="tanh" if approximate else "none")
+
+
+def swish(x):
+    return _act.silu(x)
+
+
+silu = swish
+
+
+def mish(x):
+    return _act.mish(x)
 
 
 def hard_sigmoid(x):
@@ -57,7 +74,8 @@ def exponential(x):
 
 
 _ALL = dict(linear=linear, relu=relu, sigmoid=sigmoid, tanh=tanh, softmax=softmax, elu=elu, selu=selu,
-            softplus=softplus, softsign=softsign, hard_sigmoid=hard_sigmoid, exponential=exponential)
+            softplus=softplus, softsign=softsign, hard_sigmoid=hard_sigmoid, exponential=exponential, gelu=gelu,
+            swish=swish, silu=silu, mish=mish)
 ELEMENTWISE = {f for n, f in _ALL.items() if n != "softmax"}
 
 

@@ -14,7 +14,7 @@ while building a model), they return an expression evaluated at each training st
 from ..nn import functional as F
 from . import config as _config
 from ._backend_ops import _clip
-from ._common import as_tensor, deserialize
+from ._common import as_tensor, deserialize, snake_case
 from ._symbolic import symbolic_aware
 
 
@@ -215,10 +215,15 @@ _ALL = {
 
 
 def get(identifier, custom_objects=None):
-    return deserialize(identifier, _ALL, custom_objects, "loss function")
+    """A loss function or Loss object from a name ('mse', 'BinaryCrossentropy': an instance with the
+    defaults), a serialized {'class_name', 'config'}, or a callable."""
+    obj = deserialize(identifier, _ALL, custom_objects, "loss function")
+    return obj() if isinstance(obj, type) and issubclass(obj, Loss) else obj
 
 
 def serialize(fn):
+    if isinstance(fn, Loss):
+        return {"class_name": type(fn).__name__, "config": fn.get_config()}
     return getattr(fn, "__name__", str(fn))
 
 
@@ -233,3 +238,180 @@ def batch_mean(fn):
         out = fn(y_true, y_pred)
         return out.mean() if getattr(out, "ndim", 0) else out
     return mean_of
+
+
+# ---- Keras 3's loss classes ---------------------------------------------------------------------------
+# ``keras.losses.SparseCategoricalCrossentropy(from_logits=True)`` and the others: a per-sample function
+# above with its options, a reduction and a name. ``loss(y_true, y_pred, sample_weight=None)`` reduces as
+# Keras 3: per-sample values times the weights, then 'sum_over_batch_size' (the default: sum / number of
+# values), 'sum', 'mean_with_sample_weight' (sum / sum of the weights) or None / 'none'. Given to
+# compile, an object trains as its function with the same options would: compile reads ``__name__``
+# (the function's name, which picks sparse targets and the 'accuracy' metric) and ``_mean`` (the batch
+# loss; the fused kernel when the options are the defaults), and with sample weights calls the object
+# itself (its own reduction: Keras 3's rule, where the strings keep Keras 2's).
+_REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
+
+
+def _weights_like(w, per):
+    """Sample weights (N,) or (N, 1) against per-sample losses: Keras 3 squeezes or expands them to the
+    losses' rank."""
+    w = as_tensor(w)
+    while w.ndim > per.ndim and w.shape[-1] == 1:
+        w = w.reshape(tuple(w.shape[:-1]))
+    while w.ndim < per.ndim:
+        w = w.reshape(tuple(w.shape) + (1,))
+    return w
+
+
+class Loss:
+    """Base class: a subclass implements ``call(y_true, y_pred)``, the per-sample losses."""
+
+    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
+        if reduction not in _REDUCTIONS:
+            raise ValueError(f"{type(self).__name__}: invalid reduction {reduction!r}; expected one of "
+                             f"'sum_over_batch_size', 'sum', 'mean', 'mean_with_sample_weight', 'none' or None")
+        if dtype not in (None, "float32"):
+            raise NotImplementedError(f"{type(self).__name__}: dtype={dtype!r}: deepcore.keras computes losses in "
+                                      f"float32")
+        self.name = name or snake_case(type(self).__name__)
+        self.reduction, self.dtype = reduction, dtype
+
+    def call(self, y_true, y_pred):
+        raise NotImplementedError(f"{type(self).__name__}.call(y_true, y_pred) must be implemented by the subclass")
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        per = as_tensor(self.call(y_true, y_pred))
+        weights = None
+        if sample_weight is not None:
+            weights = _weights_like(sample_weight, per) * (per.detach() * 0.0 + 1.0)  # broadcast to the losses
+            per = per * weights
+        if self.reduction in (None, "none"):
+            return per
+        total = per.sum()
+        if self.reduction == "sum":
+            return total
+        if self.reduction == "mean_with_sample_weight" and weights is not None:
+            return total / weights.sum()
+        return total / max(per.numel(), 1)
+
+    @property
+    def _mean(self):
+        return lambda y_true, y_pred: self(y_true, y_pred)
+
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+class LossFunctionWrapper(Loss):
+    """``fn(y_true, y_pred, **kwargs)``, a per-sample function, as a Loss object."""
+
+    def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
+        super().__init__(name=name or getattr(fn, "__name__", None), reduction=reduction, dtype=dtype)
+        self.fn, self._fn_kwargs = fn, kwargs
+        self.__name__ = getattr(fn, "__name__", self.name)  # compile reads the function's name
+
+    def call(self, y_true, y_pred):
+        return self.fn(y_true, y_pred, **self._fn_kwargs)
+
+    @property
+    def _mean(self):
+        fast = getattr(self.fn, "_mean", None)
+        if fast is not None and not any(self._fn_kwargs.values()) and self.reduction == "sum_over_batch_size":
+            return fast
+        return super()._mean
+
+    def get_config(self):
+        return dict(super().get_config(), **self._fn_kwargs)
+
+
+def _smoothed_one_hot(y_true, smoothing, classes):
+    return y_true * (1.0 - smoothing) + smoothing / classes
+
+
+def _check_axis(cls, axis):
+    if axis != -1:
+        raise NotImplementedError(f"{cls}: axis={axis}: deepcore.keras takes the classes on the last axis")
+
+
+class _CrossentropyWrapper(LossFunctionWrapper):
+    """Cross-entropies: from_logits and label_smoothing (targets moved towards uniform, as Keras 3)."""
+    _classes_for_smoothing = None  # binary: 2 (towards 0.5); categorical: the number of classes
+
+    def __init__(self, fn, from_logits, label_smoothing, axis, reduction, name, dtype):
+        _check_axis(type(self).__name__, axis)
+        super().__init__(fn, reduction=reduction, name=name, dtype=dtype, from_logits=bool(from_logits))
+        self.label_smoothing, self.axis = float(label_smoothing), axis
+
+    def call(self, y_true, y_pred):
+        if self.label_smoothing:
+            y_true, y_pred = _prep(y_true, y_pred)
+            classes = self._classes_for_smoothing or y_pred.shape[-1]
+            y_true = _smoothed_one_hot(y_true, self.label_smoothing, classes)
+        return super().call(y_true, y_pred)
+
+    @property
+    def _mean(self):
+        return super()._mean if not self.label_smoothing else Loss._mean.fget(self)
+
+    def get_config(self):
+        return dict(super().get_config(), label_smoothing=self.label_smoothing, axis=self.axis)
+
+
+class BinaryCrossentropy(_CrossentropyWrapper):
+    _classes_for_smoothing = 2
+
+    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
+                 name="binary_crossentropy", dtype=None):
+        super().__init__(binary_crossentropy, from_logits, label_smoothing, axis, reduction, name, dtype)
+
+
+class CategoricalCrossentropy(_CrossentropyWrapper):
+    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
+                 name="categorical_crossentropy", dtype=None):
+        super().__init__(categorical_crossentropy, from_logits, label_smoothing, axis, reduction, name, dtype)
+
+
+class SparseCategoricalCrossentropy(LossFunctionWrapper):
+    def __init__(self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size",
+                 name="sparse_categorical_crossentropy", dtype=None):
+        if ignore_class is not None:
+            raise NotImplementedError("SparseCategoricalCrossentropy(ignore_class=...) is not supported by "
+                                      "deepcore.keras")
+        super().__init__(sparse_categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
+                         from_logits=bool(from_logits))
+
+
+def _plain(cls_name, fn, default_name):
+    """A Loss class for a function without options (MeanSquaredError, Hinge, ...)."""
+    def __init__(self, reduction="sum_over_batch_size", name=default_name, dtype=None):
+        LossFunctionWrapper.__init__(self, fn, reduction=reduction, name=name, dtype=dtype)
+
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction}
+    return type(cls_name, (LossFunctionWrapper,), {"__init__": __init__, "get_config": get_config,
+                                                   "__doc__": f"Keras 3's {cls_name}: losses.{fn.__name__}."})
+
+
+MeanSquaredError = _plain("MeanSquaredError", mean_squared_error, "mean_squared_error")
+MeanAbsoluteError = _plain("MeanAbsoluteError", mean_absolute_error, "mean_absolute_error")
+MeanAbsolutePercentageError = _plain("MeanAbsolutePercentageError", mean_absolute_percentage_error,
+                                     "mean_absolute_percentage_error")
+MeanSquaredLogarithmicError = _plain("MeanSquaredLogarithmicError", mean_squared_logarithmic_error,
+                                     "mean_squared_logarithmic_error")
+Hinge = _plain("Hinge", hinge, "hinge")
+SquaredHinge = _plain("SquaredHinge", squared_hinge, "squared_hinge")
+CategoricalHinge = _plain("CategoricalHinge", categorical_hinge, "categorical_hinge")
+LogCosh = _plain("LogCosh", logcosh, "log_cosh")
+KLDivergence = _plain("KLDivergence", kullback_leibler_divergence, "kl_divergence")
+Poisson = _plain("Poisson", poisson, "poisson")
+
+_CLASSES = {c.__name__: c for c in (Loss, LossFunctionWrapper, BinaryCrossentropy, CategoricalCrossentropy,
+                                    SparseCategoricalCrossentropy, MeanSquaredError, MeanAbsoluteError,
+                                    MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Hinge, SquaredHinge,
+                                    CategoricalHinge, LogCosh, KLDivergence, Poisson)}
+_ALL.update(_CLASSES)
+

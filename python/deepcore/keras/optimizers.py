@@ -25,8 +25,9 @@ step (what ``decay`` reads), as Keras' shared counter.
 import math
 
 from .. import optim as _optim
+from ..autograd import no_grad
 from . import config as _config
-from ._common import deserialize
+from ._common import as_tensor, deserialize
 
 
 class Optimizer:
@@ -97,9 +98,27 @@ class Optimizer:
             group["lr"] = lr_t
             self._before_step(group, lr_t)
         self._opt.step()
+        self._apply_constraints()
         self._last_lr = lr_t
         self._bound[2] += 1
         self.iterations += 1
+
+    def _apply_constraints(self):
+        """Each updated weight with a ``constraint`` (Layer.add_weight sets it) becomes the constraint of
+        its new value, right after the update, as Keras 3's optimizer.apply (Keras 2: get_updates)."""
+        for p in self._params:
+            constraint = getattr(p, "constraint", None)
+            if constraint is None or p.grad is None:
+                continue
+            to_keras, from_keras = getattr(p, "_keras_layout", (None, None))
+            with no_grad():
+                value = p.detach()
+                projected = as_tensor(constraint(to_keras(value) if to_keras else value))
+                projected = from_keras(projected) if from_keras else projected
+                if tuple(projected.shape) != tuple(p.shape):
+                    raise ValueError(f"{type(self).__name__}: the constraint {constraint!r} returned shape "
+                                     f"{tuple(projected.shape)} for a weight of shape {tuple(p.shape)}")
+                p.copy_(projected)
 
     def _clip(self):
         for p in self._params:

@@ -39,6 +39,17 @@ def pair(value, name, op, minimum=0):
     return (int(both[0]), int(both[1]))
 
 
+def single(value, name, op, minimum=0):
+    """An int or a sequence of one int (PyTorch's _single, for the 1-d ops) -> that int, at least `minimum`."""
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{op}: {name} must be an int or a sequence of one int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{op}: {name} must be {'positive' if minimum else 'non-negative'}, got {value!r}")
+    return int(value)
+
+
 def unsupported(op, **flags):
     """Refuse (never ignore) an argument whose non-default value deepcore does not implement."""
     for name, (value, default) in flags.items():

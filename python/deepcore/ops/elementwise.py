@@ -1,7 +1,7 @@
 """Elementwise arithmetic, math functions and comparisons, with broadcasting."""
 from .. import _C
 from ..autograd import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, arange
 from ..dtypes import promote, promote_scalar
 from ._checks import check_tensor, require_float
 from .reduce import sum_to
@@ -215,6 +215,76 @@ class Abs(Function):
         return g * _unary(U.sign, x)
 
 
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _unary(U.sin, x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g * _unary(U.cos, x)
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _unary(U.cos, x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return -(g * _unary(U.sin, x))
+
+
+class Log1p(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _unary(U.log1p, x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g / (x + 1)
+
+
+class Expm1(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = _unary(U.expm1, x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        out, = ctx.saved_tensors
+        return g * (out + 1)
+
+
+class Rounding(Function):
+    """floor / ceil / round: piecewise constant, so the gradient is zero (as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x, op):
+        return _unary(op, x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0, None
+
+
+def rounding(x, op, decimals=0):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op.name}: expected a Tensor, got {type(x).__name__}")
+    if decimals and x.dtype.is_floating_point:
+        scale = 10.0 ** decimals
+        return Rounding.apply(x * scale, op) / scale
+    return Rounding.apply(x, op)
+
+
 class _OutputSavingUnary(Function):
     """tanh / sigmoid: the derivative is a function of the output, so only it is saved."""
     op = backward_kernel = None
@@ -351,3 +421,149 @@ def where(cond, a, b):
         b = Tensor._make(ref._backend.full_on([], float(b), promote_scalar(ref.dtype, b)._c, ref.device.index))
     a, b = promote_operands("where", a, b)
     return Where.apply(cond, a, b)
+
+
+def masked_fill(x, mask, value):
+    """x with `value` where the bool `mask` (broadcast to x's shape) is True; the gradient flows to x elsewhere."""
+    check_tensor("masked_fill", "input", x)
+    if not isinstance(mask, Tensor) or mask.dtype.name != "bool":
+        raise TypeError(f"masked_fill: expected a bool mask tensor, got "
+                        f"{mask.dtype.name if isinstance(mask, Tensor) else type(mask).__name__}")
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(f"masked_fill: only supports a 0-dimensional value tensor, but got a tensor with "
+                               f"{value.ndim} dimension(s)")
+        value = value.item()
+    if not isinstance(value, _NUMBER):
+        raise TypeError(f"masked_fill: value must be a number or a 0-d tensor, got {type(value).__name__}")
+    if mask.ndim > x.ndim or any(m not in (1, s) for m, s in zip(reversed(mask.shape), reversed(x.shape))):
+        raise RuntimeError(f"masked_fill: the mask of shape {tuple(mask.shape)} does not broadcast to the tensor's "
+                           f"shape {tuple(x.shape)}")
+    fill = Tensor._make(x._backend.full_on([], float(value), x.dtype._c, x.device.index))
+    return Where.apply(mask, fill, x)
+
+
+def _triangle(op, x, diagonal, upper):
+    check_tensor(op, "input", x)
+    if x.ndim < 2:
+        raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got shape {tuple(x.shape)}")
+    rows, cols = x.shape[-2], x.shape[-1]
+    r = arange(rows, device=x.device).reshape(rows, 1)
+    c = arange(cols, device=x.device).reshape(1, cols)
+    keep = compare(_C.BinaryOp.ge if upper else _C.BinaryOp.le, c - r, int(diagonal))
+    return where(keep, x, 0)
+
+
+def triu(x, diagonal=0):
+    """The upper triangle of the last two dims: elements with col - row >= diagonal; zeros elsewhere."""
+    return _triangle("triu", x, diagonal, True)
+
+
+def tril(x, diagonal=0):
+    """The lower triangle of the last two dims: elements with col - row <= diagonal; zeros elsewhere."""
+    return _triangle("tril", x, diagonal, False)
+
+
+# ---- reciprocal, erf, erfinv ----------------------------------------------------------------
+
+class Reciprocal(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = _unary(U.reciprocal, x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        out, = ctx.saved_tensors
+        return -(g * out * out)
+
+
+class Erf(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _unary(U.erf, x)
+
+    @staticmethod
+    def backward(ctx, g):  # d/dx erf(x) = 2/sqrt(pi) exp(-x^2)
+        x, = ctx.saved_tensors
+        return g * _unary(U.exp, -(x * x)) * 1.1283791670955126
+
+
+class Erfinv(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = _unary(U.erfinv, x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):  # d/dx erfinv(x) = sqrt(pi)/2 exp(erfinv(x)^2)
+        out, = ctx.saved_tensors
+        return g * _unary(U.exp, out * out) * 0.8862269254527580
+
+
+# ---- remainder, fmod, floor_divide ----------------------------------------------------------------
+
+def _quotient(a, b, op):
+    """floor(a / b) (remainder's) or trunc(a / b) (fmod's) for the divisor's gradient."""
+    q = _raw_binary(B.div, a, b)
+    if op == B.remainder:
+        return _unary(U.floor, q)
+    return _unary(U.floor, _unary(U.abs, q)) * _unary(U.sign, q)
+
+
+class _DivMod(Function):
+    """remainder / fmod: a - b * q with q = floor(a / b) or trunc(a / b), piecewise: d/da = 1, d/db = -q."""
+    op = None
+
+    @classmethod
+    def forward(cls, ctx, a, b):
+        ctx.save_for_backward(*(x if isinstance(x, Tensor) else None for x in (a, b)))
+        ctx.scalars = a, b
+        return _raw_binary(cls.op, a, b)
+
+    @classmethod
+    def backward(cls, ctx, g):
+        ta, tb = ctx.saved_tensors
+        a = ta if ta is not None else ctx.scalars[0]
+        b = tb if tb is not None else ctx.scalars[1]
+        ga = sum_to(g, _shape(a)) if ctx.needs_input_grad[0] else None
+        gb = sum_to(-(g * _quotient(a, b, cls.op)), _shape(b)) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Remainder(_DivMod):
+    op = B.remainder
+
+
+class Fmod(_DivMod):
+    op = B.fmod
+
+
+class FloorDivide(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return _raw_binary(B.floor_divide, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("floor_divide: derivative for floor_divide is not implemented")
+
+
+def divmod_op(fn, op_name, a, b):
+    """remainder / fmod / floor_divide with PyTorch's dtype rules; integer division by zero raises."""
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError(f"{op_name}: expected at least one tensor operand, got {type(a).__name__} and "
+                        f"{type(b).__name__}")
+    a, b = promote_operands(op_name, a, b)
+    ref = a if isinstance(a, Tensor) else b
+    if ref.dtype.name == "bool":
+        raise RuntimeError(f"{op_name}: not implemented for bool tensors (convert with .long() first)")
+    if not ref.dtype.is_floating_point:
+        zero = (b == 0) if isinstance(b, Tensor) else b == 0
+        if zero is True or (isinstance(zero, Tensor) and zero.numel() and
+                            bool(Tensor._make(zero._backend.reduce(_C.ReduceOp.sum, zero._data, [], False)).item())):
+            raise RuntimeError(f"{op_name}: ZeroDivisionError (integer division by zero)")
+    return fn.apply(a, b)

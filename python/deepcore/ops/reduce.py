@@ -167,3 +167,54 @@ def argmax(x, dim=None, keepdim=False):
 
 def argmin(x, dim=None, keepdim=False):
     return _arg(False, x, dim, keepdim)
+
+
+# ---- all / any, logsumexp, aminmax ----------------------------------------------------------------
+
+def _truth_count(op, x, dim, keepdim):
+    """(number of non-zero elements over dim, number of elements over dim)."""
+    dims = normalize_dims(dim, x.ndim, op)
+    nonzero = x if x.dtype.name == "bool" else Tensor._make(x._backend.binary_scalar(B.ne, x._data, 0, False, None))
+    count = 1
+    for d in dims:
+        count *= x.shape[d]
+    return Tensor._make(x._backend.reduce(R.sum, nonzero._data, list(dims), keepdim)), count
+
+
+def all(x, dim=None, keepdim=False):  # noqa: A001 - PyTorch's name
+    """True where every element over dim is non-zero (a bool tensor)."""
+    hits, count = _truth_count("all", x, dim, keepdim)
+    return Tensor._make(hits._backend.binary_scalar(B.eq, hits._data, count, False, None))
+
+
+def any(x, dim=None, keepdim=False):  # noqa: A001 - PyTorch's name
+    """True where some element over dim is non-zero (a bool tensor)."""
+    hits, _ = _truth_count("any", x, dim, keepdim)
+    return Tensor._make(hits._backend.binary_scalar(B.gt, hits._data, 0, False, None))
+
+
+def logsumexp(x, dim, keepdim=False):
+    """log(sum(exp(x))) over dim, computed as m + log(sum(exp(x - m))) with m the max (finite even
+    where exp overflows); its gradient is softmax(x) over dim."""
+    if not x.dtype.is_floating_point:
+        x = x.float()
+    dims = normalize_dims(dim, x.ndim, "logsumexp")
+    if x.numel() == 0:
+        return (x.exp().sum(dims, keepdim)).log()
+    m = _raw_reduce(R.max, x.detach(), dims, True)
+    # An all -inf (or +inf) line: shift by 0 so that inf - inf makes no NaN.
+    finite = Tensor._make(m._backend.binary_scalar(B.lt, m.abs()._data, float("inf"), False, None))
+    m = Tensor._make(m._backend.where(finite._data, m._data, m._backend.full_on([], 0.0, m.dtype._c,
+                                                                                 m.device.index)))
+    out = (x - m).exp().sum(dims, keepdim=True).log() + m
+    return out if keepdim else out.reshape(tuple(s for i, s in enumerate(x.shape) if i not in dims))
+
+
+AminmaxResult = namedtuple("aminmax", ["min", "max"])  # type: ignore[name-match]
+
+
+def aminmax(x, *, dim=None, keepdim=False):
+    """(amin, amax) over dim (all elements for dim None)."""
+    if x.numel() == 0 and dim is None:
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty tensor")
+    return AminmaxResult(amin(x, dim, keepdim), amax(x, dim, keepdim))

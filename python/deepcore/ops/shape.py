@@ -403,3 +403,57 @@ def unbind(x, dim=0):
     if x.shape[d] == 0:
         return ()
     return Split.apply(x, d, [1] * x.shape[d], True)
+
+
+# ---- more views: narrow, movedim, swapaxes, unflatten ----------------------------------------
+
+def narrow(x, dim, start, length):
+    """The view x[..., start:start + length, ...] along dim (start may be negative, or a 0-d tensor)."""
+    d = normalize_dim(dim, x.ndim, "narrow")
+    if x.ndim == 0:
+        raise RuntimeError("narrow: cannot be applied to a 0-dim tensor")
+    if isinstance(start, Tensor):
+        if start.ndim or start.dtype.is_floating_point:
+            raise RuntimeError("narrow: start must be an 0-dim integral Tensor")
+        start = int(start.item())
+    size = x.shape[d]
+    if not -size <= start <= size:
+        raise IndexError(f"narrow: start out of range (expected to be in range of [{-size}, {size}], but got "
+                         f"{start})")
+    start = start % size if start < 0 else start
+    if length < 0 or start + length > size:
+        raise RuntimeError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({size})")
+    return getitem(x, (slice(None),) * d + (slice(start, start + length),))
+
+
+def movedim(x, source, destination):
+    """The view with the dims in `source` moved to the places in `destination` (ints or sequences)."""
+    src = (source,) if isinstance(source, numbers.Integral) else tuple(source)
+    dst = (destination,) if isinstance(destination, numbers.Integral) else tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
+                           f"contain the same number of dims as destination ({list(dst)} dims)")
+    src = tuple(normalize_dim(s, x.ndim, "movedim") for s in src)
+    dst = tuple(normalize_dim(s, x.ndim, "movedim") for s in dst)
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise RuntimeError(f"movedim: repeated dim in source {list(src)} or destination {list(dst)}")
+    order = [None] * x.ndim
+    for s, t in zip(src, dst):
+        order[t] = s
+    rest = iter(d for d in range(x.ndim) if d not in src)
+    order = [next(rest) if o is None else o for o in order]
+    return permute(x, tuple(order))
+
+
+def swapaxes(x, axis0, axis1):
+    return transpose(x, axis0, axis1)
+
+
+def unflatten(x, dim, sizes):
+    """Dim `dim` split into `sizes` (one may be -1): a view."""
+    d = normalize_dim(dim, x.ndim, "unflatten")
+    sizes = tuple(sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    inner = _infer_shape(sizes, x.shape[d], "unflatten")
+    return reshape(x, tuple(x.shape[:d]) + inner + tuple(x.shape[d + 1:]))

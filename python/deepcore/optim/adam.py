@@ -2,6 +2,21 @@
 from .optimizer import Optimizer, _check, _number
 
 
+def check_adam_options(name, o):
+    """PyTorch's checks of lr, eps, betas and weight_decay, shared by the Adam family."""
+    lr, eps = _number(o["lr"], "lr", name), _number(o["eps"], "eps", name)
+    _check(lr >= 0, f"Invalid learning rate: {lr}")
+    _check(eps >= 0, f"Invalid epsilon value: {eps}")
+    betas = o["betas"]
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
+    for i, beta in enumerate(betas):
+        beta = _number(beta, f"betas[{i}]", name)
+        _check(0.0 <= beta < 1.0, f"Invalid beta parameter at index {i}: {beta}")
+    wd = _number(o["weight_decay"], "weight_decay", name)
+    _check(wd >= 0, f"Invalid weight_decay value: {wd}")
+
+
 class Adam(Optimizer):
     r"""``torch.optim.Adam``::
 
@@ -20,18 +35,7 @@ class Adam(Optimizer):
 
     @classmethod
     def _check_options(cls, o):
-        name = cls.__name__
-        lr, eps = _number(o["lr"], "lr", name), _number(o["eps"], "eps", name)
-        _check(lr >= 0, f"Invalid learning rate: {lr}")
-        _check(eps >= 0, f"Invalid epsilon value: {eps}")
-        betas = o["betas"]
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
-        for i, beta in enumerate(betas):
-            beta = _number(beta, f"betas[{i}]", name)
-            _check(0.0 <= beta < 1.0, f"Invalid beta parameter at index {i}: {beta}")
-        wd = _number(o["weight_decay"], "weight_decay", name)
-        _check(wd >= 0, f"Invalid weight_decay value: {wd}")
+        check_adam_options(cls.__name__, o)
 
     def _update(self, group, backend, params, params_nd, grads_nd):
         amsgrad = bool(group["amsgrad"])

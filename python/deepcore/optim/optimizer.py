@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import _C
 from .. import backend as _backends
-from ..autograd import enable_grad
+from ..autograd import enable_grad, no_grad
 from ..tensor import Tensor
 
 
@@ -205,18 +205,19 @@ class Optimizer:
         self.state = state
         self.param_groups = new_groups
 
-    @staticmethod
-    def _load_value(p, name, value):
+    _scalar_states: tuple = ("step",)  # 0-d float32 state entries, whatever the parameter's shape and dtype
+
+    def _load_value(self, p, name, value):
         if isinstance(value, Tensor):
             t = value.detach()
         elif hasattr(value, "__array__") and not isinstance(value, numbers.Number):  # e.g. a torch tensor
             arr = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
             t = Tensor(np.array(arr))
-        elif name == "step" and isinstance(value, numbers.Real):
+        elif name in self._scalar_states and isinstance(value, numbers.Real):
             t = Tensor(np.array(float(value), dtype=np.float32))
         else:
             return copy.deepcopy(value)
-        if name == "step":
+        if name in self._scalar_states:
             return (t.clone() if t.dtype.is_floating_point else t.float()).contiguous()
         if tuple(t.shape) != tuple(p.shape):
             raise ValueError(f"load_state_dict: state '{name}' has shape {tuple(t.shape)} but its parameter has "
@@ -232,3 +233,47 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {group[k]}" for k in sorted(group) if k != "params"]
         return "\n".join(lines) + "\n)"
+
+
+class ComposedOptimizer(Optimizer):
+    """An optimizer whose update is composed of deepcore tensor ops (in place, under no_grad) instead of one
+    fused kernel: the subclasses define ``_update_group(group, params, grads)``, grads already negated when
+    ``maximize``. Several ops per parameter, so slower than the fused ones, but the same formulas as PyTorch's
+    single-tensor path, operation by operation."""
+
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                params = [p for p in group["params"] if p.grad is not None]
+                if params:
+                    grads = [-p.grad if group.get("maximize") else p.grad for p in params]
+                    self._update_group(group, params, grads)
+        return loss
+
+    def _update_group(self, group, params, grads):
+        raise NotImplementedError
+
+    def _update(self, group, backend, params, params_nd, grads_nd):  # the fused path is not used
+        raise NotImplementedError(f"{type(self).__name__} has no fused kernel")
+
+
+def lerp_(start, end, weight):
+    """start += weight * (end - start) in place, in the two forms PyTorch's lerp uses (the second for
+    weight >= 0.5, so weight = 1 gives end exactly)."""
+    if weight < 0.5:
+        start.add_((end - start) * weight)
+    else:
+        start.copy_(end - (end - start) * (1.0 - weight))
+    return start
+
+
+def _unsupported_flags(name, **flags):
+    """PyTorch's implementation switches: foreach only picks a loop (accepted); the others change what the
+    update is or where it runs, which deepcore does not do yet."""
+    for flag, value in flags.items():
+        if value:
+            raise NotImplementedError(f"{name}: {flag}=True is not supported (no such implementation in deepcore)")

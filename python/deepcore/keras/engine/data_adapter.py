@@ -101,7 +101,11 @@ def prepare_targets(model, y):
             t = a if isinstance(a, Tensor) else Tensor(np.ascontiguousarray(np.asarray(a).astype(np.int64)))
             out.append(t if t.dtype.name == "int64" else t.long())
         else:
-            out.append(as_tensor(a))
+            t = as_tensor(a)
+            shape = model.outputs[i].shape
+            if t.ndim == 1 and len(shape) == 2 and shape[-1] == 1:
+                t = t.reshape(-1, 1)  # labels (N,) for an (N, 1) output, as Keras 2 expands 1-D targets
+            out.append(t)
     return out
 
 

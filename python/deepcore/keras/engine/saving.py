@@ -13,6 +13,7 @@ import json
 
 from ... import io as _io
 from .. import _common
+from .. import losses as _losses
 from .. import optimizers as _optimizers
 from .._common import as_list
 from ..layers.base import InputLayer
@@ -195,12 +196,34 @@ def _assign_weights(model, filepath, tensors, meta, by_name=False, skip_mismatch
 
 
 # ---- whole models ------------------------------------------------------------------------------------
+def _serialize_object(obj):
+    """A loss or metric for the file: its name, or {'class_name', 'config'} for an object with options
+    (keras.losses.SparseCategoricalCrossentropy(from_logits=True) must come back with them)."""
+    if obj is None or isinstance(obj, str):
+        return obj
+    if hasattr(obj, "get_config") and not isinstance(obj, type):
+        return _common.serialize(obj)
+    return getattr(obj, "__name__", str(obj))
+
+
 def _serialize_loss(loss):
     if isinstance(loss, dict):
         return {k: _serialize_loss(v) for k, v in loss.items()}
     if isinstance(loss, (list, tuple)):
         return [_serialize_loss(v) for v in loss]
-    return loss if loss is None or isinstance(loss, str) else getattr(loss, "__name__", str(loss))
+    return _serialize_object(loss)
+
+
+def _deserialize_loss(spec):
+    """The inverse of _serialize_loss: {'class_name', 'config'} is one loss object; any other dict maps
+    outputs to losses."""
+    if isinstance(spec, dict) and "class_name" in spec:
+        return _losses.get(spec)
+    if isinstance(spec, dict):
+        return {k: _deserialize_loss(v) for k, v in spec.items()}
+    if isinstance(spec, list):
+        return [_deserialize_loss(v) for v in spec]
+    return spec
 
 
 def _serialize_metrics(metrics):
@@ -208,7 +231,7 @@ def _serialize_metrics(metrics):
         return None
     if isinstance(metrics, dict):
         return {k: _serialize_metrics(v) for k, v in metrics.items()}
-    return [m if isinstance(m, str) else getattr(m, "__name__", str(m)) for m in as_list(metrics)]
+    return [_serialize_object(m) for m in as_list(metrics)]
 
 
 def save_model(model, filepath, include_optimizer=True):
@@ -242,7 +265,7 @@ def load_model(filepath, custom_objects=None, compile=True):
         training = json.loads(meta[_TRAINING_KEY])
         with _custom_objects_in_scope(custom_objects):
             model.compile(optimizer=_optimizers.get(training["optimizer_config"], custom_objects),
-                          loss=training["loss"], metrics=training.get("metrics"),
+                          loss=_deserialize_loss(training["loss"]), metrics=training.get("metrics"),
                           loss_weights=training.get("loss_weights"))
             if model.built:
                 model._compile_outputs()

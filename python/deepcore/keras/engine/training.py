@@ -31,6 +31,7 @@ class Model(Network):
         super().__init__(inputs, outputs, name=name, **kwargs)
         self.optimizer = None
         self.stop_training = False
+        self.stop_evaluating = self.stop_predicting = False  # set by a callback to end evaluate / predict early
         self.history = None
         self._compiled = False
 
@@ -113,6 +114,8 @@ class Model(Network):
     def _weighted_loss(self, i, y, out, w):
         """Keras 2's weighted objective: mean(loss_i * w_i) / mean(w_i != 0), per-sample losses
         first averaged over any axes after the batch."""
+        if isinstance(self._loss_fns[i], _losses.Loss):  # a Keras 3 loss object weighs and reduces by its rule
+            return self._loss_fns[i](y, out, sample_weight=w)
         per = self._loss_fns[i](y, out)
         if per.ndim > 1:
             per = per.mean(dim=tuple(range(1, per.ndim)))
@@ -187,21 +190,40 @@ class Model(Network):
         self.optimizer.step()
         return [total.item()] + values
 
-    def _evaluate_batches(self, batches, progress=None):
-        """Sample-weighted means of the loss and metrics over (size, xs, ys, ws) batches."""
+    def _evaluate_batches(self, batches, progress=None, callbacks=None):
+        """Sample-weighted means of the loss and metrics over (size, xs, ys, ws) batches.
+
+        With `callbacks` (a CallbackList) the test hooks run as in Keras 3: on_test_begin, then per batch
+        on_test_batch_begin(step) and on_test_batch_end(step, logs) with the running means so far (Keras'
+        metrics accumulate over the batches), and on_test_end(logs) with the final values."""
         sums, seen = None, 0
+        names = self.metrics_names
         self.eval()
+        self.stop_evaluating = False
+        if callbacks is not None:
+            callbacks.on_test_begin()
         with no_grad():
             for step, (size, bx, by, bw) in enumerate(batches):
+                if callbacks is not None:
+                    callbacks.on_test_batch_begin(step)
                 total, values = self._losses_and_metrics(self._run_graph(bx), by, ws=bw)
                 row = np.array([total.item()] + values, dtype=np.float64) * size
                 sums = row if sums is None else sums + row
                 seen += size
-                if progress is not None:
-                    progress(step + 1, seen)
+                if progress is not None or callbacks is not None:
+                    running = dict(zip(names, (float(v) for v in sums / seen)))
+                    if progress is not None:
+                        progress(step + 1, running)
+                    if callbacks is not None:
+                        callbacks.on_test_batch_end(step, running)
+                if self.stop_evaluating:
+                    break
         if seen == 0:
             raise ValueError("evaluate: no samples given")
-        return [float(v) for v in sums / seen]
+        result = [float(v) for v in sums / seen]
+        if callbacks is not None:
+            callbacks.on_test_end(dict(zip(names, result)))
+        return result
 
     # ---- public training API -----------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
@@ -211,6 +233,7 @@ class Model(Network):
         (then steps_per_epoch, for a generator, says how many batches make an epoch)."""
         if "nb_epoch" in kwargs:
             epochs = kwargs.pop("nb_epoch")
+        verbose = 1 if verbose == "auto" else verbose  # Keras 3's default: a redrawn bar
         if kwargs:
             raise TypeError(f"fit: unexpected keyword argument(s) {', '.join(sorted(kwargs))}")
         if x is None:
@@ -297,8 +320,9 @@ class Model(Network):
                 batches.close()
                 train.on_epoch_end()
                 epoch_logs = {k: s / max(seen, 1) for k, s in zip(names, sums)}
-                if val is not None:
-                    epoch_logs.update({"val_" + k: v for k, v in zip(names, self._evaluate_batches(val.epoch()))})
+                if val is not None:  # the test hooks run too, as in Keras 3 (fit's validation is an evaluate)
+                    epoch_logs.update({"val_" + k: v for k, v in
+                                       zip(names, self._evaluate_batches(val.epoch(), callbacks=cbks))})
                 self.eval()
                 cbks.on_epoch_end(epoch, epoch_logs)
                 if self.stop_training:
@@ -311,8 +335,11 @@ class Model(Network):
         self.history = history
         return history
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None, callbacks=None):
-        """Loss and metrics on arrays, or on `steps` batches of a generator / Sequence."""
+    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None, callbacks=None,
+                 return_dict=False):
+        """Loss and metrics on arrays, or on `steps` batches of a generator / Sequence (a dict of them by
+        name with return_dict=True). `callbacks` get the test hooks (see _evaluate_batches)."""
+        verbose = 1 if verbose == "auto" else verbose
         if is_batch_source(x):
             first = build_from_source(self, x)
             self._check_compiled()
@@ -327,12 +354,19 @@ class Model(Network):
             if verbose:
                 check_lengths(xs, ys)
             data = DataAdapter.from_arrays(xs, ys, prepare_weights(self, ys, sample_weight), batch_size)
-        bar = Progbar(target=data.steps, verbose=verbose) if verbose else None
-        result = self._evaluate_batches(data.epoch(), (lambda step, seen: bar.update(step)) if verbose else None)
+        # The bar shows the running loss and metrics (Keras 3's evaluate line: "313/313 - loss: ... - acc: ...").
+        bar = Progbar(target=data.steps, verbose=verbose, stateful_metrics=self.metrics_names) if verbose else None
+        cbks = _callbacks.CallbackList(callbacks, model=self, verbose=verbose, epochs=1, steps=data.steps)
+        result = self._evaluate_batches(
+            data.epoch(), (lambda step, logs: bar.update(step, list(logs.items()))) if verbose else None,
+            callbacks=cbks)
+        if return_dict:
+            return dict(zip(self.metrics_names, result))
         return result[0] if len(result) == 1 else result
 
     def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
         """Outputs for arrays, or for `steps` batches of a generator / Sequence (their targets ignored)."""
+        verbose = 1 if verbose == "auto" else verbose
         if is_batch_source(x):
             first = build_from_source(self, x)
             data = DataAdapter.from_source(self, x, source_steps(x, steps, "predict: steps"), first=first,
@@ -346,17 +380,27 @@ class Model(Network):
         self.eval()
         chunks = None
         bar = Progbar(target=data.steps, verbose=verbose) if verbose else None
+        # Keras 3's predict hooks: on_predict_begin, per batch on_predict_batch_begin(step) and
+        # on_predict_batch_end(step, {'outputs': the batch's outputs}), on_predict_end.
+        cbks = _callbacks.CallbackList(callbacks, model=self, verbose=verbose, epochs=1, steps=data.steps)
+        self.stop_predicting = False
+        cbks.on_predict_begin()
         with no_grad():
             for step, (_, bx, _, _) in enumerate(data.epoch()):
+                cbks.on_predict_batch_begin(step)
                 outs = self._run_graph(bx)
                 self._pass_values = None  # nothing to score: keep no intermediate tensors
-                outs = outs if isinstance(outs, list) else [outs]
+                outs = [to_keras(o) for o in (outs if isinstance(outs, list) else [outs])]
                 if chunks is None:
                     chunks = [[] for _ in outs]
                 for c, o in zip(chunks, outs):
-                    c.append(to_keras(o))
+                    c.append(o)
                 if bar is not None:
                     bar.update(step + 1)
+                cbks.on_predict_batch_end(step, {"outputs": outs[0] if self._single_output else outs})
+                if self.stop_predicting:
+                    break
+        cbks.on_predict_end()
         if chunks is None:
             return [np.zeros((0,) + t.shape[1:], np.float32) for t in self.outputs] if not self._single_output \
                 else np.zeros((0,) + tuple(self.outputs[0].shape[1:]), np.float32)

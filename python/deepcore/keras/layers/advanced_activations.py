@@ -5,7 +5,7 @@ The elementwise ones run on the internal layout; Softmax maps its Keras axis lik
 PReLU's alpha has Keras' shape (the input's, without the batch axis), so it sees Keras' layout.
 """
 from ...nn import functional as F
-from .. import activations, initializers, regularizers
+from .. import activations, constraints, initializers, regularizers
 from .._common import serialize
 from .base import Layer
 
@@ -108,7 +108,7 @@ class PReLU(Layer):
         super().__init__(**kwargs)
         self.alpha_initializer = initializers.get(alpha_initializer)
         self.alpha_regularizer = regularizers.get(alpha_regularizer)
-        self.alpha_constraint = alpha_constraint
+        self.alpha_constraint = constraints.get(alpha_constraint)
         self.shared_axes = None if shared_axes is None else [int(a) for a in
                                                              (shared_axes if isinstance(shared_axes, (list, tuple))
                                                               else [shared_axes])]
@@ -122,7 +122,7 @@ class PReLU(Layer):
         if any(d is None for d in shape):
             raise ValueError(f"{self.name}: PReLU needs known sizes on the unshared axes, got {input_shape}")
         self.alpha = self.add_weight("alpha", tuple(shape), initializer=self.alpha_initializer,
-                                     regularizer=self.alpha_regularizer)
+                                     regularizer=self.alpha_regularizer, constraint=self.alpha_constraint)
         self.built = True
 
     def call(self, inputs):
@@ -133,4 +133,5 @@ class PReLU(Layer):
 
     def get_config(self):
         return dict(super().get_config(), alpha_initializer=serialize(self.alpha_initializer),
-                    alpha_regularizer=serialize(self.alpha_regularizer), shared_axes=self.shared_axes)
+                    alpha_regularizer=serialize(self.alpha_regularizer),
+                    alpha_constraint=serialize(self.alpha_constraint), shared_axes=self.shared_axes)

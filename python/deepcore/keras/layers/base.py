@@ -19,7 +19,7 @@ import numpy as np
 from ...autograd import no_grad
 from ...nn import Module, Parameter
 from ...tensor import Tensor, zeros
-from .. import initializers, regularizers
+from .. import constraints, initializers, regularizers
 from .._common import as_list, as_tensor, serialize, snake_case, to_internal, to_keras, unpack
 from .._symbolic import KerasTensor, is_symbolic
 from ..config import unique_name
@@ -92,7 +92,9 @@ class Layer(Module):
                    constraint=None, _to_keras=None, _from_keras=None):
         """Creates a weight of `shape` (initialized by `initializer`, glorot_uniform by default) and
         returns it: an nn.Parameter when trainable, else a buffer. `regularizer`'s penalty is added to
-        the training loss."""
+        the training loss; `constraint` projects the weight after every optimizer update (the Keras
+        optimizer reads it from the weight's ``constraint`` attribute, as Keras 3's
+        ``variable.constraint``, with the layout converters to hand it Keras' layout)."""
         if name is None:
             name = f"weight_{len(self._weight_specs)}"
         if shape is None:
@@ -109,8 +111,11 @@ class Layer(Module):
         attr = name.replace("/", "_").replace(":", "_").replace(".", "_")
         if attr in self._parameters or attr in self._buffers:
             raise ValueError(f"{self.name}: a weight named {name!r} already exists")
+        constraint = constraints.get(constraint)
         if trainable:
             w = Parameter(value.contiguous(), requires_grad=self._trainable)
+            w.constraint = constraint
+            w._keras_layout = (_to_keras, _from_keras)
             self.register_parameter(attr, w)
         else:
             w = value.contiguous()

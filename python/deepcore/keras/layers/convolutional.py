@@ -9,7 +9,7 @@ from ...ops._checks import pair
 from ...ops.conv import conv_transpose2d
 from ...ops.shape import cat
 from ...tensor import zeros
-from .. import activations, initializers, regularizers
+from .. import activations, constraints, initializers, regularizers
 from .. import config as _config
 from .._common import serialize
 from .base import Layer
@@ -96,7 +96,8 @@ class Conv2D(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def build(self, input_shape):
         if len(input_shape) != 4:
@@ -107,10 +108,12 @@ class Conv2D(Layer):
                              f"{input_shape}")
         shape = self._kernel_shape(input_shape[-1])
         self.kernel = self.add_weight("kernel", shape, initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, _to_keras=_kernel_to_keras,
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+                                      _to_keras=_kernel_to_keras,
                                       _from_keras=_kernel_from_keras)
         self.bias = self.add_weight("bias", (self.filters,), initializer=self.bias_initializer,
-                                    regularizer=self.bias_regularizer) if self.use_bias else None
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
         self.built = True
 
     def _kernel_shape(self, in_channels):
@@ -142,7 +145,9 @@ class Conv2D(Layer):
                     use_bias=self.use_bias, kernel_initializer=serialize(self.kernel_initializer),
                     bias_initializer=serialize(self.bias_initializer),
                     kernel_regularizer=serialize(self.kernel_regularizer),
-                    bias_regularizer=serialize(self.bias_regularizer))
+                    bias_regularizer=serialize(self.bias_regularizer),
+                    kernel_constraint=serialize(self.kernel_constraint),
+                    bias_constraint=serialize(self.bias_constraint))
 
 
 Convolution2D = Conv2D

@@ -55,11 +55,12 @@ class Conv1D(Conv2D):
         k, channels, filters = self.kernel_size[1], input_shape[-1], self.filters
         self.kernel = self.add_weight(
             "kernel", (k, channels, filters), initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
+            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
             _to_keras=lambda t: t.permute(2, 3, 1, 0).reshape(k, channels, filters).contiguous(),
             _from_keras=lambda t: t.reshape(1, k, channels, filters).permute(3, 2, 0, 1).contiguous())
         self.bias = self.add_weight("bias", (filters,), initializer=self.bias_initializer,
-                                    regularizer=self.bias_regularizer) if self.use_bias else None
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
         self.built = True
 
     def call(self, inputs):

@@ -4,7 +4,7 @@ import numpy as np
 
 from ...nn import functional as F
 from ...ops.linear import linear as fused_linear
-from .. import activations, initializers, regularizers
+from .. import activations, constraints, initializers, regularizers
 from .. import config as _config
 from .._common import serialize, to_internal, to_keras
 from .base import Layer
@@ -38,16 +38,18 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def build(self, input_shape):
         if input_shape[-1] is None:
             raise ValueError(f"{self.name}: the last dimension of the inputs to Dense should be defined, got "
                              f"{input_shape}")
         self.kernel = self.add_weight("kernel", (input_shape[-1], self.units), initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer)
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         self.bias = self.add_weight("bias", (self.units,), initializer=self.bias_initializer,
-                                    regularizer=self.bias_regularizer) if self.use_bias else None
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
         self.built = True
 
     def call(self, inputs):
@@ -72,7 +74,9 @@ class Dense(Layer):
                     use_bias=self.use_bias, kernel_initializer=serialize(self.kernel_initializer),
                     bias_initializer=serialize(self.bias_initializer),
                     kernel_regularizer=serialize(self.kernel_regularizer),
-                    bias_regularizer=serialize(self.bias_regularizer))
+                    bias_regularizer=serialize(self.bias_regularizer),
+                    kernel_constraint=serialize(self.kernel_constraint),
+                    bias_constraint=serialize(self.bias_constraint))
 
 
 class Activation(Layer):

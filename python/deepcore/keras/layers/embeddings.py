@@ -1,7 +1,7 @@
 """Embedding: integer indices -> rows of a trainable table (Keras 2 names and defaults), on
 deepcore.nn.functional.embedding."""
 from ...nn import functional as F
-from .. import initializers, regularizers
+from .. import constraints, initializers, regularizers
 from .._common import serialize
 from .base import Layer
 
@@ -26,7 +26,7 @@ class Embedding(Layer):
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
-        self.embeddings_constraint = embeddings_constraint
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero, self.input_length = False, input_length
 
     def build(self, input_shape):
@@ -46,5 +46,6 @@ class Embedding(Layer):
     def get_config(self):
         return dict(super().get_config(), input_dim=self.input_dim, output_dim=self.output_dim,
                     embeddings_initializer=serialize(self.embeddings_initializer),
-                    embeddings_regularizer=serialize(self.embeddings_regularizer), mask_zero=False,
+                    embeddings_regularizer=serialize(self.embeddings_regularizer),
+                    embeddings_constraint=serialize(self.embeddings_constraint), mask_zero=False,
                     input_length=self.input_length)

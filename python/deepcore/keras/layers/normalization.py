@@ -4,7 +4,7 @@ Keras' moving statistics move by (1 - momentum); the kernel's momentum is that n
 variance is updated with the unbiased batch variance (n / (n - 1)); Keras 2 uses n / (n - 1 - epsilon),
 a relative difference of about epsilon / n (1e-5 for a batch of 128 images' pixels, far less per pixel)."""
 from ...nn import functional as F
-from .. import initializers, regularizers
+from .. import constraints, initializers, regularizers
 from .._common import serialize
 from .base import Layer
 
@@ -25,6 +25,8 @@ class BatchNormalization(Layer):
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
 
     def build(self, input_shape):
         rank = len(input_shape)
@@ -35,9 +37,11 @@ class BatchNormalization(Layer):
                                       f"axis={self.axis}")
         c = input_shape[axis]
         self.gamma = self.add_weight("gamma", (c,), initializer=self.gamma_initializer,
-                                     regularizer=self.gamma_regularizer) if self.scale else None
+                                     regularizer=self.gamma_regularizer,
+                                     constraint=self.gamma_constraint) if self.scale else None
         self.beta = self.add_weight("beta", (c,), initializer=self.beta_initializer,
-                                    regularizer=self.beta_regularizer) if self.center else None
+                                    regularizer=self.beta_regularizer,
+                                    constraint=self.beta_constraint) if self.center else None
         self.moving_mean = self.add_weight("moving_mean", (c,), initializer=self.moving_mean_initializer,
                                            trainable=False)
         self.moving_variance = self.add_weight("moving_variance", (c,),
@@ -60,7 +64,9 @@ class BatchNormalization(Layer):
                     moving_mean_initializer=serialize(self.moving_mean_initializer),
                     moving_variance_initializer=serialize(self.moving_variance_initializer),
                     beta_regularizer=serialize(self.beta_regularizer),
-                    gamma_regularizer=serialize(self.gamma_regularizer))
+                    gamma_regularizer=serialize(self.gamma_regularizer),
+                    beta_constraint=serialize(self.beta_constraint),
+                    gamma_constraint=serialize(self.gamma_constraint))
 
 
 class LayerNormalization(Layer):
@@ -69,7 +75,8 @@ class LayerNormalization(Layer):
     normalized axes. Works in Keras' layout; composed of differentiable ops."""
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
-                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, **kwargs):
+                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, **kwargs):
         super().__init__(**kwargs)
         self.axis = [int(a) for a in axis] if isinstance(axis, (list, tuple)) else int(axis)
         self.epsilon, self.center, self.scale = float(epsilon), bool(center), bool(scale)
@@ -77,6 +84,8 @@ class LayerNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
 
     def _axes(self, rank):
         axes = sorted({a % rank for a in (self.axis if isinstance(self.axis, list) else [self.axis])})
@@ -93,9 +102,11 @@ class LayerNormalization(Layer):
         self._broadcast_shape = shape
         weight_shape = tuple(input_shape[a] for a in axes)
         self.gamma = self.add_weight("gamma", weight_shape, initializer=self.gamma_initializer,
-                                     regularizer=self.gamma_regularizer) if self.scale else None
+                                     regularizer=self.gamma_regularizer,
+                                     constraint=self.gamma_constraint) if self.scale else None
         self.beta = self.add_weight("beta", weight_shape, initializer=self.beta_initializer,
-                                    regularizer=self.beta_regularizer) if self.center else None
+                                    regularizer=self.beta_regularizer,
+                                    constraint=self.beta_constraint) if self.center else None
         self.built = True
 
     def call(self, inputs):
@@ -122,4 +133,6 @@ class LayerNormalization(Layer):
                     scale=self.scale, beta_initializer=serialize(self.beta_initializer),
                     gamma_initializer=serialize(self.gamma_initializer),
                     beta_regularizer=serialize(self.beta_regularizer),
-                    gamma_regularizer=serialize(self.gamma_regularizer))
+                    gamma_regularizer=serialize(self.gamma_regularizer),
+                    beta_constraint=serialize(self.beta_constraint),
+                    gamma_constraint=serialize(self.gamma_constraint))

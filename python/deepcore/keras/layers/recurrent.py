@@ -16,7 +16,7 @@ from ...nn import functional as F
 from ...ops import recurrent as _cells
 from ...ops.shape import cat, split, stack, unbind
 from ...tensor import ones, zeros
-from .. import activations, initializers, regularizers
+from .. import activations, constraints, initializers, regularizers
 from .._common import as_tensor, serialize
 from .._symbolic import is_symbolic
 from .base import Layer
@@ -56,8 +56,9 @@ class _RNN(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint, self.recurrent_constraint = kernel_constraint, recurrent_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
         self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
         self.go_backwards, self.stateful, self.unroll = bool(go_backwards), False, bool(unroll)
@@ -152,7 +153,10 @@ class _RNN(Layer):
                     bias_initializer=serialize(self.bias_initializer),
                     kernel_regularizer=serialize(self.kernel_regularizer),
                     recurrent_regularizer=serialize(self.recurrent_regularizer),
-                    bias_regularizer=serialize(self.bias_regularizer), dropout=self.dropout,
+                    bias_regularizer=serialize(self.bias_regularizer),
+                    kernel_constraint=serialize(self.kernel_constraint),
+                    recurrent_constraint=serialize(self.recurrent_constraint),
+                    bias_constraint=serialize(self.bias_constraint), dropout=self.dropout,
                     recurrent_dropout=self.recurrent_dropout, return_sequences=self.return_sequences,
                     return_state=self.return_state, go_backwards=self.go_backwards, stateful=False,
                     unroll=self.unroll)

@@ -53,3 +53,8 @@ class Flatten(Module):
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """torch's name for MultiheadAttention.out_proj (a Linear), kept where torch defines it
+    (torch.nn.modules.linear) so that printed models and safe_globals lists read the same."""

@@ -179,6 +179,16 @@ class Module:
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
 
+    def __deepcopy__(self, memo):
+        # copy.deepcopy(model): the same tree with new parameters and buffers (shared ones stay
+        # shared in the copy), without pickling anything.
+        import copy
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        for key, value in self.__dict__.items():
+            object.__setattr__(new, key, copy.deepcopy(value, memo))
+        return new
+
     def __getstate__(self):
         raise TypeError("deepcore modules are not pickled; save module.state_dict() with deepcore.save "
                         "(safetensors format) and rebuild the model in code")

@@ -3,18 +3,21 @@
 The gate arithmetic is deepcore.ops.recurrent's (shared with the Keras layers); this file holds the
 weight layout and the time loop. A layer's input projection for all time steps is one GEMM before
 the loop, so each step multiplies only the hidden state; autograd differentiates the loop
-(backpropagation through time).
+(backpropagation through time). A PackedSequence input runs, at step t, only the batch_sizes[t]
+sequences still going (a prefix of the batch, which is sorted longest first), so each sequence's
+final state is the one at its own last step.
 """
 import math
 import numbers
 import warnings
 
 from ...ops import recurrent as _rec
-from ...ops.shape import cat as _cat, stack as _stack, unbind as _unbind
+from ...ops.shape import cat as _cat, split as _split, stack as _stack, unbind as _unbind
 from ...tensor import Tensor, empty as _empty, zeros as _zeros
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence
 from .module import Module
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}  # blocks of hidden_size rows in the weights
@@ -81,6 +84,37 @@ def _states(op, mode, hx, expected, input):
     return tuple(hx)
 
 
+def _packed_forward(mode, gx, sizes, state, w_hh, b_hh):
+    """The forward direction over a packed batch: (outputs per step, final states). A sequence that
+    ends before step t leaves the state there; those rows are put back in order at the end."""
+    ended, ys = [], []
+    for t, n in enumerate(sizes):
+        if n < state[0].shape[0]:
+            ended.append(tuple(s[n:] for s in state))
+            state = tuple(s[:n] for s in state)
+        state = _step(mode, gx[t], F.linear(state[0], w_hh, b_hh), state)
+        ys.append(state[0])
+    if ended:  # rows [0, n_last) finished last; earlier endings hold the rows after them
+        parts = [state] + ended[::-1]
+        state = tuple(_cat([p[i] for p in parts], 0) for i in range(len(state)))
+    return ys, state
+
+
+def _packed_reverse(mode, gx, sizes, start, w_hh, b_hh):
+    """The reverse direction over a packed batch: each sequence starts (from `start`) at its own last
+    step, joining the running rows as the loop walks back in time."""
+    ys, state = [None] * len(sizes), None
+    for t in range(len(sizes) - 1, -1, -1):
+        n = sizes[t]
+        if state is None:
+            state = tuple(s[:n] for s in start)
+        elif n > state[0].shape[0]:
+            state = tuple(_cat([s, s0[s.shape[0]:n]], 0) for s, s0 in zip(state, start))
+        state = _step(mode, gx[t], F.linear(state[0], w_hh, b_hh), state)
+        ys[t] = state[0]
+    return ys, state
+
+
 class RNNBase(Module):
     """What RNN, LSTM and GRU share: the arguments, the parameters (weight_ih_l{k}{_reverse},
     weight_hh_l{k}{_reverse}, bias_ih_l{k}{_reverse}, bias_hh_l{k}{_reverse}, registered in
@@ -141,8 +175,49 @@ class RNNBase(Module):
         w = [getattr(self, name) for name in self._all_weights[k]]
         return tuple(w) if self.bias else (w[0], w[1], None, None)
 
+    def _run_packed(self, packed, hx):
+        """_run for a PackedSequence: (the output as a PackedSequence, final states), hx and the final
+        states in the original batch order."""
+        op = type(self).__name__
+        data, sizes = packed.data, [int(n) for n in packed.batch_sizes.tolist()]
+        if not isinstance(data, Tensor) or data.ndim != 2:
+            raise ValueError(f"{op}: a PackedSequence's data must be 2-D (total steps, input_size), got "
+                             f"{tuple(data.shape) if isinstance(data, Tensor) else type(data).__name__}")
+        _check_input(op, data, self.input_size, self.weight_ih_l0, (2, 2))
+        num_directions = 2 if self.bidirectional else 1
+        count, hidden, batch = self.num_layers * num_directions, self.hidden_size, sizes[0]
+        n_states = 2 if self.mode == "LSTM" else 1
+        if hx is None:
+            initial = ((_zeros(count, batch, hidden, dtype=data.dtype, device=data.device),) * n_states)
+        else:
+            initial = _states(op, self.mode, hx, (count, batch, hidden), data)
+            if packed.sorted_indices is not None:  # into the packed (longest-first) order
+                initial = tuple(s.index_select(1, packed.sorted_indices) for s in initial)
+        finals = [[] for _ in range(n_states)]
+        x = data
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(num_directions):
+                k = layer * num_directions + direction
+                w_ih, w_hh, b_ih, b_hh = self._weights(k)
+                gx = _split(F.linear(x, w_ih, b_ih), sizes, 0)  # one GEMM, then a view per step
+                run = _packed_reverse if direction else _packed_forward
+                ys, state = run(self.mode, gx, sizes, tuple(s[k] for s in initial), w_hh, b_hh)
+                outputs.append(_cat(ys, 0))
+                for i, s in enumerate(state):
+                    finals[i].append(s)
+            x = outputs[0] if num_directions == 1 else _cat(outputs, 1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, True)
+        states = tuple(_stack(f, 0) for f in finals)
+        if packed.unsorted_indices is not None:
+            states = tuple(s.index_select(1, packed.unsorted_indices) for s in states)
+        return PackedSequence(x, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices), states
+
     def _run(self, input, hx):
         """The shared forward: (output, final states as a tuple of (h_n,) or (h_n, c_n))."""
+        if isinstance(input, PackedSequence):
+            return self._run_packed(input, hx)
         op = type(self).__name__
         _check_input(op, input, self.input_size, self.weight_ih_l0, (2, 3))
         batched = input.ndim == 3

@@ -13,10 +13,10 @@ to the loss before ``backward()``::
 """
 import math
 
-from ..autograd import no_grad
-from ..ops.shape import cat
-from ..tensor import Tensor, tensor
-from .modules.module import Module
+from ...autograd import no_grad
+from ...ops.shape import cat
+from ...tensor import Tensor, tensor
+from ..modules.module import Module
 
 
 def _params(module_or_params, what):
