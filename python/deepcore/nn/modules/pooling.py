@@ -4,7 +4,10 @@ from .. import functional as F
 from .module import Module
 
 
-class MaxPool2d(Module):
+class _MaxPoolNd(Module):
+    """MaxPool1d / MaxPool2d: the same arguments, checks and repr; `_pool` names the functional op."""
+    _pool = ""
+
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
         self.kernel_size = kernel_size
@@ -13,15 +16,19 @@ class MaxPool2d(Module):
         self.dilation = dilation
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
-        unsupported("MaxPool2d", dilation=(dilation, 1), ceil_mode=(ceil_mode, False),
-                       return_indices=(return_indices, False))
+        unsupported(type(self).__name__, dilation=(dilation, 1), ceil_mode=(ceil_mode, False),
+                    return_indices=(return_indices, False))
 
     def forward(self, input):
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding)
+        return getattr(F, self._pool)(input, self.kernel_size, self.stride, self.padding)
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool2d(_MaxPoolNd):
+    _pool = "max_pool2d"
 
 
 class AvgPool2d(Module):
@@ -66,24 +73,8 @@ class Upsample(Module):
         return f"size={self.size}, mode='{self.mode}'"
 
 
-class MaxPool1d(Module):
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.dilation = dilation
-        self.return_indices = return_indices
-        self.ceil_mode = ceil_mode
-        unsupported("MaxPool1d", dilation=(dilation, 1), ceil_mode=(ceil_mode, False),
-                    return_indices=(return_indices, False))
-
-    def forward(self, input):
-        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding)
-
-    def extra_repr(self):
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+class MaxPool1d(_MaxPoolNd):
+    _pool = "max_pool1d"
 
 
 class AvgPool1d(Module):
