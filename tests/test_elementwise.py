@@ -395,3 +395,27 @@ def test_divmod_errors():
     assert np.isinf((deepcore.tensor([5.0]) // 0).item()) and np.isnan((deepcore.tensor([5.0]) % 0).item())
     with raises(TypeError, "erf", "float32 or float64"):
         deepcore.tensor([1]).erf()
+
+
+@pytest.mark.parametrize("op", ["add", "sub"])
+def test_add_and_sub_take_alpha_as_torch_does(op, torch):
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((4,))
+    sign = 1 if op == "add" else -1
+    x, y = deepcore.tensor(a, dtype=deepcore.float64), deepcore.tensor(b, dtype=deepcore.float64)
+    np.testing.assert_allclose(getattr(deepcore, op)(x, y, alpha=-0.25).numpy(), a + sign * -0.25 * b)
+    np.testing.assert_allclose(getattr(x, op)(2.0, alpha=3).numpy(), a + sign * 6.0)
+    w = x.clone()
+    getattr(w, op + "_")(y, alpha=0.5)  # the SGD step scripts write: p.data.add_(p.grad, alpha=-lr)
+    np.testing.assert_allclose(w.numpy(), a + sign * 0.5 * b)
+    # alpha reaches the gradient of the scaled operand
+    xg, yg = deepcore.tensor(a, requires_grad=True), deepcore.tensor(b, requires_grad=True)
+    getattr(deepcore, op)(xg, yg, alpha=2).sum().backward()
+    np.testing.assert_allclose(yg.grad.numpy(), np.full(4, 3 * 2.0 * sign), rtol=1e-6)
+    with pytest.raises(RuntimeError, match="alpha must not be a floating point"):
+        getattr(deepcore.ones(2, dtype=deepcore.int64), op)(1, alpha=2.0)
+    with pytest.raises(TypeError, match="alpha"):
+        deepcore.ones(2).mul_(deepcore.ones(2), alpha=2)
+    if torch is not None:
+        t = getattr(torch.tensor(a), op)(torch.tensor(b), alpha=-0.25).numpy()
+        np.testing.assert_allclose(getattr(x, op)(y, alpha=-0.25).numpy(), t)

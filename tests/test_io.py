@@ -142,7 +142,8 @@ def corruptions(raw, n, header):
         "data truncated": (raw[:-5], "truncated"),
         "trailing bytes": (raw + b"junk", "unexpected bytes"),
         "missing field": (_with_header({"a": {"dtype": "F32", "shape": [4]}}, data), "exactly dtype"),
-        "pickle": (b"\x80\x04\x95" + b"\x00" * 40, "is this a safetensors file?"),
+        "pickle": (b"\x80\x04\x95" + b"\x00" * 40, "it is a pickle file (protocol 4), and deepcore never unpickles"),
+        "not safetensors": (b"\x00\x00\x00\x00\x00\x00\x01\x00" + b"\x00" * 40, "is this a safetensors file?"),
     }
 
 
@@ -232,6 +233,7 @@ def test_whole_module_saves_refuse_code(tmp_path):
     header = json.loads(raw[8:8 + n])
     header["__metadata__"]["deepcore.structure"] = header["__metadata__"]["deepcore.structure"].replace(
         "deepcore.nn.modules.linear:Linear", "os:system")
+    header["__metadata__"].pop("deepcore.crc32", None)  # a crafted file carries no checksum
     (tmp_path / "d.pt").write_bytes(_with_header(header, raw[8 + n:]))
     with pytest.raises(ValueError, match="os:system, which is not allow-listed"):
         deepcore.load(tmp_path / "d.pt")

@@ -335,3 +335,31 @@ def test_bce_input_outside_unit_interval():
 def test_bad_reduction():
     with pytest.raises(ValueError, match="reduction"):
         F.mse_loss(deepcore.randn(2), deepcore.randn(2), reduction="avg")
+
+
+# ---- precision far from zero (issue 17) -----------------------------------------------------------
+
+def _softmax_grad_ref(x, target):
+    """d mean(cross_entropy) / dx in float64, from the max-shifted softmax over dim 1."""
+    x = x.astype(np.float64)
+    p = np.exp(x - x.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    np.put_along_axis(p, np.expand_dims(target, 1), np.take_along_axis(p, np.expand_dims(target, 1), 1) - 1, 1)
+    return p / target.size
+
+
+def test_cross_entropy_gradient_keeps_its_precision_for_large_logits(rng):
+    x = deepcore.tensor([[-1e6, -1e6]], requires_grad=True)
+    F.cross_entropy(x, deepcore.tensor([1])).backward()
+    assert x.grad.tolist() == [[0.5, -0.5]]
+    # float32 logits around large offsets, in the (N, C) and the (N, C, d) layouts: the softmax is
+    # rebuilt from x - max, so only float32's rounding of exp and the sum is left.
+    for shape in [(6, 5), (2, 4, 3)]:
+        base = rng.uniform(-3, 3, shape)
+        target = rng.integers(0, shape[1], (shape[0],) + shape[2:])
+        for offset in (1e4, -3e5, 1e6):
+            a = (base + offset).astype(np.float32)
+            x = deepcore.tensor(a, requires_grad=True)
+            F.cross_entropy(x, deepcore.tensor(target)).backward()
+            assert_close(x.grad.numpy(), _softmax_grad_ref(a, target), 2e-7, 1e-5,
+                         f"cross_entropy gradient, logits {shape} near {offset}")

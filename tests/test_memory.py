@@ -1,4 +1,10 @@
 """Memory family (empty/full, copy_, casts, clone/contiguous, .to(dtype)/.to(device)) against NumPy (astype, broadcast copies), gradcheck and PyTorch."""
+import gc
+import os
+import subprocess
+import sys
+import weakref
+
 import numpy as np
 import pytest
 
@@ -33,9 +39,12 @@ def test_c_empty_bad_sizes():
         deepcore.zeros(2, -1)
 
 
-@pytest.mark.parametrize("shape", [[2 ** 40, 2 ** 30], [2 ** 31, 2 ** 31, 4], [2 ** 61]], ids=str)
-def test_c_huge_allocation(shape):
-    with pytest.raises((ValueError, MemoryError)):
+@pytest.mark.parametrize("shape,fragment", [([2 ** 40, 2 ** 30], "too many elements"),
+                                            ([2 ** 31, 2 ** 31, 4], "too many elements"),
+                                            ([2 ** 61], "more than 2**62")], ids=str)
+def test_c_huge_allocation(shape, fragment):
+    # PyTorch's type for sizes no storage can have: RuntimeError ("Storage size calculation overflowed").
+    with raises(RuntimeError, fragment, str(shape[0])):
         _C.empty(shape, f32)
 
 
@@ -150,3 +159,113 @@ def test_to_cpu_is_a_no_op_and_copy_true_copies():
 def test_to_cuda_without_a_device_says_so():
     with pytest.raises(RuntimeError, match="no CUDA device is available"):
         deepcore.ones(2).to("cuda")
+
+
+# ---- views that wrap int64, sizes beyond it, tensors beyond memory (issue 17) --------------------
+
+@pytest.mark.parametrize("shape,strides,offset", [([3], [2 ** 62 + 2 ** 26], 0), ([2, 2], [2 ** 62, 2 ** 62], 0),
+                                                  ([3], [1], 2 ** 63 - 2), ([2, 3], [2 ** 61, 2 ** 62], 5)], ids=str)
+def test_view_bounds_check_cannot_be_wrapped_around(shape, strides, offset):
+    # The last element's index overflows int64: a wrapped sum would pass the bounds test, and
+    # contiguous / copy_ would then read and write outside the buffer.
+    base = _C.full([4], 1.0, f32)
+    with raises(ValueError, "view:", "reaches element beyond 2**63", "a buffer holding 4"):
+        _C.view(base, shape, strides, offset)
+
+
+def test_views_up_to_the_last_element_are_still_made():
+    base = _C.full([12], 1.0, f32)
+    assert _C.view(base, [3, 4], [4, 1], 0).shape == (3, 4)
+    assert _C.view(base, [2], [11], 0).strides == (11,)
+    with raises(ValueError, "reaches element 12", "a buffer holding 12"):
+        _C.view(base, [2], [12], 0)
+
+
+def test_sizes_beyond_int64_are_refused_naming_the_op():
+    with raises(TypeError, "empty:", "18446744073709551616", "64-bit"):
+        deepcore.empty(2 ** 64)
+    with raises(TypeError, "zeros:", "64-bit"):
+        deepcore.zeros(2, 2 ** 63)
+    with raises(RuntimeError, "empty:", "(2147483648, 2147483648, 4)", "more elements than"):
+        deepcore.empty(2 ** 31, 2 ** 31, 4)
+    with raises(RuntimeError, "ones:", "more elements than"):
+        deepcore.ones([2 ** 40, 2 ** 30])
+
+
+@pytest.mark.parametrize("make,nbytes", [
+    (lambda: deepcore.empty(2 ** 40), 2 ** 42),
+    (lambda: deepcore.zeros(2 ** 38, 4), 2 ** 42),
+    (lambda: deepcore.full((2 ** 40,), 1.5, dtype=deepcore.float64), 2 ** 43),
+    (lambda: _C.empty([2 ** 40], f32), 2 ** 42),
+], ids=["empty", "zeros", "full float64", "_C.empty"])
+def test_a_tensor_larger_than_memory_raises_naming_its_size(make, nbytes):
+    # 4 TiB: refused before any allocation (an overcommitting kernel would hand out the address
+    # space and kill the process when the pages are touched), with PyTorch's words and type.
+    with raises(RuntimeError, f"tried to allocate {nbytes} bytes", "memory"):
+        make()
+    assert deepcore.ones(3).sum().item() == 3.0  # the allocator still works
+
+
+def _cached_after_freeing(env, blocks=8):
+    """Bytes the idle-block cache holds after `blocks` freed 256 KiB buffers, in a fresh process."""
+    code = ("from deepcore import _C\n_C.cpu_empty_cache()\n"
+            f"held = [_C.empty([65536], _C.DType.float32) for _ in range({blocks})]\n"
+            "del held\nprint(_C.cpu_empty_cache())")
+    base = {k: v for k, v in os.environ.items() if not k.startswith("DEEPCORE_CPU_CACHE")}
+    out = subprocess.run([sys.executable, "-c", code], env={**base, **env}, capture_output=True, text=True,
+                         check=True, timeout=120)
+    return int(out.stdout.split()[-1])
+
+
+def test_the_idle_cpu_block_cache_is_capped():
+    assert _cached_after_freeing({"DEEPCORE_CPU_CACHE_MB": "1"}) == 2 ** 20   # 4 of the 8 blocks fit
+    assert _cached_after_freeing({"DEEPCORE_CPU_CACHE_MB": "0"}) == 0
+    assert _cached_after_freeing({"DEEPCORE_CPU_CACHE": "0"}) == 0
+    assert _cached_after_freeing({}) == 8 * 2 ** 18                         # the default cap: 1 GiB
+
+
+# ---- a leaf is freed when dropped, without the cyclic GC (issue 17) ----------------------------------
+
+def _rss_bytes():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def test_a_leaf_and_its_gradient_are_freed_as_soon_as_they_are_dropped():
+    gc.disable()  # what the cyclic GC would find later does not count
+    try:
+        w = deepcore.randn(8, 8, requires_grad=True)
+        (w * 2).sum().backward()
+        leaf_ref, grad_ref = weakref.ref(w), weakref.ref(w.grad)
+        del w
+        assert leaf_ref() is None and grad_ref() is None, "a reference cycle keeps the dropped leaf alive"
+    finally:
+        gc.enable()
+
+
+def test_backward_into_a_dropped_leaf_and_hooks_on_a_live_one():
+    y = deepcore.randn(3, requires_grad=True) * 2  # the leaf itself is gone: its gradient goes nowhere
+    y.sum().backward()
+    x = deepcore.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g.tolist()))
+    (x * 3).sum().backward()
+    assert seen == [[3.0, 3.0]] and x.grad.tolist() == [3.0, 3.0]
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads the RSS from /proc (Linux)")
+def test_fresh_leaves_in_a_loop_keep_memory_flat():
+    # 100 steps of a fresh 512x512 leaf (1 MiB, and 1 MiB of gradient) with the cyclic GC off: a leaf
+    # kept alive by its own gradient sink would add 2 MiB a step.
+    gc.disable()
+    try:
+        deepcore._C.cpu_empty_cache()
+        base, peak = _rss_bytes(), 0
+        for _ in range(100):
+            w = deepcore.randn(512, 512, requires_grad=True)
+            (w * 2).sum().backward()
+            peak = max(peak, _rss_bytes() - base)
+        del w
+        assert peak < 40e6, f"RSS grew by {peak / 1e6:.0f} MB over 100 steps"
+    finally:
+        gc.enable()

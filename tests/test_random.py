@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import deepcore
-from helpers import raises
+from helpers import raises, torch as torch_or_none
 
 
 @pytest.mark.parametrize("fn", [deepcore.rand, deepcore.randn])
@@ -202,7 +202,7 @@ def test_random_errors():
         deepcore.empty(3, requires_grad=True).uniform_()
     with raises(TypeError, "normal_", "float32 or float64"):
         deepcore.empty(3, dtype=deepcore.int64).normal_()
-    with raises(NotImplementedError, "uniform_", "generator"):
+    with raises(TypeError, "uniform_", "deepcore.Generator"):
         x.uniform_(generator=object())
     with raises(RuntimeError, "multinomial", "without replacement"):
         deepcore.multinomial(deepcore.ones(3), 4)
@@ -228,3 +228,173 @@ def test_randint_high_and_size_form():
     assert deepcore.randint(3, (2,), dtype=deepcore.float32, requires_grad=True).requires_grad
     with raises(RuntimeError, "floating point"):
         deepcore.randint(3, (2,), requires_grad=True)
+
+
+# ---- deepcore.Generator: private streams --------------------------------------------------------
+
+# Every op that takes generator=, as a function of (generator, seed-dependent nothing else): each
+# returns a NumPy array so that draws can be compared bitwise.
+GENERATOR_DRAWS = {
+    "rand": lambda g: deepcore.rand(3, 5, generator=g),
+    "randn float64": lambda g: deepcore.randn(7, dtype=deepcore.float64, generator=g),
+    "randint": lambda g: deepcore.randint(-4, 9, (11,), generator=g),
+    "randperm": lambda g: deepcore.randperm(13, generator=g),
+    "multinomial": lambda g: deepcore.multinomial(deepcore.tensor([[1.0, 2.0, 0.0, 3.0]] * 2), 6, True, generator=g),
+    "multinomial without replacement": lambda g: deepcore.multinomial(deepcore.ones(9), 4, generator=g),
+    "normal(size=)": lambda g: deepcore.normal(1.0, 2.0, (5,), generator=g),
+    "normal(tensors)": lambda g: deepcore.normal(deepcore.zeros(2, 3), deepcore.ones(3), generator=g),
+    "bernoulli": lambda g: deepcore.bernoulli(deepcore.full((9,), 0.4), generator=g),
+    "bernoulli(p=)": lambda g: deepcore.bernoulli(deepcore.empty(9), 0.3, generator=g),
+    "uniform_": lambda g: deepcore.empty(4, 3).t().uniform_(-1.0, 2.0, generator=g),
+    "normal_": lambda g: deepcore.empty(6).normal_(0.5, 3.0, generator=g),
+    "exponential_": lambda g: deepcore.empty(6, dtype=deepcore.float64).exponential_(2.0, generator=g),
+    "bernoulli_": lambda g: deepcore.empty(8).bernoulli_(deepcore.full((8,), 0.5), generator=g),
+    "random_": lambda g: deepcore.empty(8, dtype=deepcore.int64).random_(0, 100, generator=g),
+}
+
+
+def _drawn(name, g):
+    return GENERATOR_DRAWS[name](g).numpy().copy()
+
+
+@pytest.mark.parametrize("name", sorted(GENERATOR_DRAWS))
+def test_a_generator_draws_the_global_stream_of_its_seed_and_leaves_the_global_stream_alone(name):
+    """Generator().manual_seed(s) draws exactly what the global stream draws after manual_seed(s),
+    twice in a row (so the generator advances as the global stream does), and the global stream's
+    position does not move while the generator draws."""
+    deepcore.manual_seed(21)
+    want = [_drawn(name, None), _drawn(name, None)]
+    deepcore.manual_seed(99)
+    before = deepcore.get_rng_state()
+    g = deepcore.Generator().manual_seed(21)
+    got = [_drawn(name, g), _drawn(name, g)]
+    assert deepcore.get_rng_state() == before, f"{name}: a generator draw moved the global stream"
+    assert all(np.array_equal(a, b) for a, b in zip(got, want)), f"{name}: generator draws differ from the seed's"
+    assert g.get_state().tolist()[1] > 0, f"{name}: the generator did not advance"
+    same = deepcore.Generator().manual_seed(21)
+    assert np.array_equal(_drawn(name, same), want[0]), f"{name}: two generators of one seed differ"
+
+
+def test_generator_state_seed_pickling_and_torch_api():
+    g = deepcore.Generator()
+    assert g.device == deepcore.device("cpu") and g.initial_seed() == 67280421310721
+    assert g.manual_seed(7) is g and g.initial_seed() == 7
+    deepcore.rand(10, generator=g)
+    state = g.get_state()
+    assert state.dtype is deepcore.int64 and state.tolist() == [7, 3]  # 10 float32 uniforms: 3 Philox blocks
+    a = deepcore.randn(20, generator=g).numpy().copy()
+    assert g.set_state(state) is g
+    assert np.array_equal(deepcore.randn(20, generator=g).numpy(), a), "set_state must restore the position"
+    import copy
+    import pickle
+    g.set_state(state)
+    for twin in (pickle.loads(pickle.dumps(g)), copy.deepcopy(g)):
+        assert twin is not g and twin.get_state().tolist() == [7, 3]
+        assert np.array_equal(deepcore.randn(20, generator=twin).numpy(), a)
+    s = g.seed()
+    assert isinstance(s, int) and g.initial_seed() == s and g.get_state().tolist() == [s, 0]
+    assert g.manual_seed(-1).initial_seed() == 2 ** 64 - 1  # negative seeds wrap, as in PyTorch
+    g.manual_seed(2 ** 64 - 1)
+    assert g.get_state().tolist() == [-1, 0]  # the unsigned seed's bits, in int64
+    assert g.set_state(g.get_state()).initial_seed() == 2 ** 64 - 1
+    if torch_or_none is not None:
+        t = torch_or_none
+        assert t.Generator().initial_seed() == deepcore.Generator().initial_seed()
+        assert t.Generator().manual_seed(-5).initial_seed() == deepcore.Generator().manual_seed(-5).initial_seed()
+
+
+def test_default_generator_is_the_global_stream():
+    dg = deepcore.default_generator
+    assert dg.manual_seed(5) is dg and deepcore.get_rng_state() == (5, 0) and dg.initial_seed() == 5
+    a = deepcore.rand(6, generator=dg).numpy().copy()
+    deepcore.manual_seed(5)
+    assert np.array_equal(deepcore.rand(6).numpy(), a)
+    state = dg.get_state()
+    b = deepcore.randn(4).numpy().copy()
+    dg.set_state(state)
+    assert np.array_equal(deepcore.randn(4).numpy(), b)
+    dg.set_state((5, 0))
+    assert np.array_equal(deepcore.rand(6).numpy(), a)
+    import copy
+    import pickle
+    assert pickle.loads(pickle.dumps(dg)) is dg and copy.deepcopy(dg) is dg
+
+
+def test_generator_misuse_is_refused_naming_the_op():
+    g = deepcore.Generator()
+    with raises(TypeError, "rand", "deepcore.Generator", "int"):
+        deepcore.rand(3, generator=5)
+    with raises(TypeError, "randperm", "deepcore.Generator"):
+        deepcore.randperm(3, generator=np.random.default_rng(0))
+    with raises(RuntimeError, "multinomial", "'cpu' device type", "'cuda'"):
+        deepcore.multinomial(deepcore.ones(3), 1, generator=deepcore.Generator("cuda"))
+    with raises(RuntimeError, "normal_", "'cpu' device type"):
+        deepcore.empty(3).normal_(generator=deepcore.Generator("cuda"))
+    with raises(RuntimeError, "Generator.manual_seed", "int seed", "float"):
+        g.manual_seed(1.5)
+    with raises(ValueError, "Generator.manual_seed", "range"):
+        g.manual_seed(2 ** 64)
+    with raises(TypeError, "Generator.set_state", "str"):
+        g.set_state("state")
+    with raises(RuntimeError, "Generator.set_state", "2 elements", "(3,)"):
+        g.set_state(deepcore.zeros(3, dtype=deepcore.int64))
+    with raises(RuntimeError, "Generator.set_state", "2 ints"):
+        g.set_state((1, 2, 3))
+    with raises(ValueError, "device", "tpu"):
+        deepcore.Generator("tpu")
+
+
+# ---- generator= on the samplers, random_split and the DataLoader ---------------------------------
+
+def test_int_seeded_samplers_and_splits_draw_what_they_drew_before():
+    """An int generator= seeds a private stream at offset 0 for each pass: the numbers of the global
+    stream after manual_seed(seed), as the former save-swap-restore of the global state gave."""
+    from deepcore.data import RandomSampler, SubsetRandomSampler, WeightedRandomSampler, random_split
+    from deepcore.distributions import Categorical
+    data = list(range(50))
+    deepcore.manual_seed(5)
+    want = deepcore.randperm(50).tolist()
+    deepcore.manual_seed(123)
+    before = deepcore.get_rng_state()
+    assert list(RandomSampler(data, generator=5)) == want == list(RandomSampler(data, generator=5))
+    assert [s.indices for s in random_split(data, [20, 30], generator=5)] == [want[:20], want[20:]]
+    deepcore.manual_seed(5)
+    want_long = deepcore.cat([deepcore.randperm(50), deepcore.randperm(50)[:10]]).tolist()
+    deepcore.manual_seed(5)
+    want_replaced = deepcore.randint(0, 50, (30,)).tolist()
+    deepcore.manual_seed(5)
+    want_subset = deepcore.tensor([3, 1, 4, 15]).index_select(0, deepcore.randperm(4)).tolist()
+    weights = deepcore.tensor([0.1, 2.0, 0.5, 0.0, 1.0], dtype=deepcore.float64)
+    deepcore.manual_seed(5)
+    want_weighted = Categorical(probs=weights).sample((40,)).tolist()
+    deepcore.manual_seed(123)
+    assert list(RandomSampler(data, num_samples=60, generator=5)) == want_long
+    assert list(RandomSampler(data, replacement=True, num_samples=30, generator=5)) == want_replaced
+    assert list(SubsetRandomSampler([3, 1, 4, 15], generator=5)) == want_subset
+    assert list(WeightedRandomSampler(weights, 40, generator=5)) == want_weighted
+    assert deepcore.get_rng_state() == before, "generator= must leave the global stream where it was"
+    with raises(TypeError, "generator must be None, a deepcore.Generator"):
+        list(RandomSampler(data, generator="5"))
+
+
+def test_a_generator_object_advances_per_pass_as_in_pytorch():
+    from deepcore.data import DataLoader, RandomSampler, TensorDataset, WeightedRandomSampler, random_split
+    data = list(range(40))
+    sampler = RandomSampler(data, generator=deepcore.Generator().manual_seed(8))
+    passes = [list(sampler) for _ in range(3)]
+    g = deepcore.Generator().manual_seed(8)
+    assert passes == [deepcore.randperm(40, generator=g).tolist() for _ in range(3)]
+    assert passes[0] != passes[1], "each pass must draw a new permutation"
+    split = [s.indices for s in random_split(data, [0.5, 0.5], generator=deepcore.Generator().manual_seed(8))]
+    assert split == [passes[0][:20], passes[0][20:]]
+    weights = [1.0, 3.0, 0.0, 2.0]
+    weighted = WeightedRandomSampler(weights, 30, generator=deepcore.Generator().manual_seed(2))
+    a, b = list(weighted), list(weighted)
+    assert a != b and 2 not in a + b
+    assert a == list(WeightedRandomSampler(weights, 30, generator=deepcore.Generator().manual_seed(2)))
+    ds = TensorDataset(deepcore.arange(40))
+    deepcore.manual_seed(0)
+    before = deepcore.get_rng_state()
+    loader = DataLoader(ds, batch_size=40, shuffle=True, generator=deepcore.Generator().manual_seed(8))
+    assert [batch[0].tolist() for _ in range(3) for batch in loader] == passes
+    assert deepcore.get_rng_state() == before

@@ -115,6 +115,20 @@ def test_feature_probes_keep_their_meaning(tmp_path):
                                           "False", "deepcore.nn True"]
 
 
+def test_backends_submodules_import_as_modules(tmp_path):
+    # dcgan/main.py: `import torch.backends.cudnn as cudnn`, then `cudnn.benchmark = True`.
+    result = run_script(tmp_path, """
+        import torch.backends.cudnn as cudnn
+        from torch.backends import mps
+        import torch.backends.cpu
+        cudnn.benchmark = True
+        import torch
+        print(torch.backends.cudnn.benchmark, mps.is_available(), torch.backends.cpu.get_cpu_capability() != "")
+        """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "False", "True"]
+
+
 def test_keras_and_tf_keras_scripts_run_unchanged(tmp_path):
     result = run_script(tmp_path, """
         import numpy as np

@@ -11,6 +11,7 @@
 #include "common/cpu_features.h"
 #include "common/ndarray.h"
 #include "common/ops.h"
+#include "common/overlap.h"
 #include "common/parallel.h"
 #include "cpu/vec_math.h"
 
@@ -164,6 +165,12 @@ PYBIND11_MODULE(_C, m) {
       .def("is_contiguous", &NDArray::is_contiguous)
       .def("bump_version", &NDArray::bump_version)
       .def("shares_storage", [](const NDArray& a, const NDArray& b) { return a.storage == b.storage; })
+      // How a write into this array meets a read of `other` (common/overlap.h): "none", "full" (the same
+      // elements), "partial" (both dense, meeting at other indices) or "interleaved".
+      .def("overlap", [](const NDArray& a, const NDArray& b) { return overlap_name(overlap_of(a, b)); },
+           py::arg("other"))
+      // True when two indices reach one memory location (an expanded view).
+      .def("has_internal_overlap", [](const NDArray& a) { return has_internal_overlap(a); })
       .def("__repr__", [](const NDArray& a) { return "<NDArray " + describe(a) + ">"; });
 
   m.def("from_numpy", &from_numpy, py::arg("array"));

@@ -11,9 +11,9 @@ namespace deepcore::bindings {
 void bind_loss(py::module_& m) {
   m.def("cross_entropy", &cpu::cross_entropy, py::arg("logits"), py::arg("target"), py::arg("weight"),
         py::arg("ignore_index"), py::arg("label_smoothing"), py::arg("reduction"), Release(),
-        "Fused log-softmax + NLL over dim 1: (loss, logsumexp per row, total target weight).");
+        "Fused log-softmax + NLL over dim 1: (loss, total target weight).");
   m.def("cross_entropy_backward", &cpu::cross_entropy_backward, py::arg("grad"), py::arg("logits"),
-        py::arg("target"), py::arg("lse"), py::arg("weight"), py::arg("ignore_index"), py::arg("label_smoothing"),
+        py::arg("target"), py::arg("weight"), py::arg("ignore_index"), py::arg("label_smoothing"),
         py::arg("reduction"), py::arg("total_weight"), Release());
   m.def("nll_loss", &cpu::nll_loss, py::arg("log_probs"), py::arg("target"), py::arg("weight"),
         py::arg("ignore_index"), py::arg("reduction"), Release(), "(loss, total target weight)");

@@ -98,7 +98,9 @@ inline int64_t numel_of(const Shape& shape) {
   int64_t n = 1;
   for (int64_t d : shape) {
     DC_CHECK(d >= 0, "negative dimension " << d << " in shape " << shape_str(shape));
-    if (d != 0 && n > INT64_MAX / d) throw ValueError("shape " + shape_str(shape) + " has too many elements");
+    // PyTorch's type for a size no storage can have: RuntimeError ("Storage size calculation overflowed").
+    if (d != 0 && n > INT64_MAX / d)
+      throw std::runtime_error("shape " + shape_str(shape) + " has too many elements (more than 2**63)");
     n *= d;
   }
   return n;
@@ -160,17 +162,22 @@ inline void check_view_bounds(const Storage& st, DType dtype, int64_t offset, co
   DC_CHECK(shape.size() == strides.size(), "view: shape " << shape_str(shape) << " and strides "
                                                           << shape_str(strides) << " differ in length");
   DC_CHECK(offset >= 0, "view: negative offset " << offset);
+  for (int64_t s : strides) DC_CHECK(s >= 0, "view: negative stride " << s);
   int64_t n = numel_of(shape);
   if (n == 0) return;
-  int64_t last = offset;
-  for (size_t i = 0; i < shape.size(); ++i) {
-    DC_CHECK(strides[i] >= 0, "view: negative stride " << strides[i]);
-    last += (shape[i] - 1) * strides[i];
-  }
   int64_t capacity = static_cast<int64_t>(st.nbytes / itemsize(dtype));
-  DC_CHECK(last < capacity, "view: shape " << shape_str(shape) << " with strides " << shape_str(strides)
-                                           << " and offset " << offset << " reaches element " << last
-                                           << " of a buffer holding " << capacity);
+  // The last element's index, with every product and sum checked: a wrapped int64 would pass the
+  // bounds test and let a kernel write anywhere.
+  int64_t last = offset;
+  bool wrapped = false;
+  for (size_t i = 0; i < shape.size() && !wrapped; ++i) {
+    int64_t step = 0;
+    wrapped = __builtin_mul_overflow(shape[i] - 1, strides[i], &step) || __builtin_add_overflow(last, step, &last);
+  }
+  DC_CHECK(!wrapped && last < capacity,
+           "view: shape " << shape_str(shape) << " with strides " << shape_str(strides) << " and offset " << offset
+                          << " reaches element " << (wrapped ? std::string("beyond 2**63") : std::to_string(last))
+                          << " of a buffer holding " << capacity);
 }
 
 // Broadcast two shapes with NumPy rules; `op` names the caller in the message.

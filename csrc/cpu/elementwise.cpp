@@ -2,8 +2,11 @@
 #include "cpu/elementwise.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <string>
 
+#include "common/overlap.h"
 #include "cpu/memory.h"
 #include "cpu/strided_loop.h"
 #include "cpu/vec_math.h"
@@ -232,6 +235,27 @@ NDArray prepare_out(const char* op, const Shape& shape, DType dtype, const std::
   return *out;
 }
 
+// Refuses an out= write that would be ill-defined (common/overlap.h) and returns the inputs to read:
+// each one itself, or a copy of it where its memory interleaves with out's. The message names the
+// in-place op (add_) when out is one of the inputs.
+template <size_t N>
+std::array<NDArray, N> checked_inputs(const char* name, const NDArray& out, std::array<NDArray, N> in) {
+  bool in_place = false;
+  for (const NDArray& a : in) in_place = in_place || same_elements(out, a);
+  auto label = [&] { return std::string(name) + (in_place ? "_" : " (out=)"); };
+  if (has_internal_overlap(out)) throw internal_overlap_error(label());
+  for (NDArray& a : in) {
+    const Overlap ov = overlap_of(out, a);
+    if (ov == Overlap::Partial) throw partial_overlap_error(label());
+    if (ov == Overlap::Interleaved) {
+      NDArray copy = empty(a.shape, a.dtype);
+      copy_(copy, a);
+      a = copy;
+    }
+  }
+  return in;
+}
+
 void check_binary_types(BinaryOp op, DType dtype) {
   const char* name = binary_name(op);
   if (dtype == DType::Bool)
@@ -266,13 +290,14 @@ constexpr int64_t kGatherBlock = 256;
 
 }  // namespace
 
-NDArray unary(UnaryOp op, const NDArray& a, const std::optional<NDArray>& out_arg) {
+NDArray unary(UnaryOp op, const NDArray& a_in, const std::optional<NDArray>& out_arg) {
   const char* name = unary_name(op);
-  check_device(a, Device::CPU, name);
-  DC_CHECK_TYPE(a.dtype != DType::Bool, name << ": not supported for bool tensors");
-  DC_CHECK_TYPE(!unary_needs_float(op) || a.dtype == DType::Float32 || a.dtype == DType::Float64,
-                name << ": expected a float32 or float64 tensor, got " << dtype_name(a.dtype));
-  NDArray out = prepare_out(name, a.shape, a.dtype, out_arg);
+  check_device(a_in, Device::CPU, name);
+  DC_CHECK_TYPE(a_in.dtype != DType::Bool, name << ": not supported for bool tensors");
+  DC_CHECK_TYPE(!unary_needs_float(op) || a_in.dtype == DType::Float32 || a_in.dtype == DType::Float64,
+                name << ": expected a float32 or float64 tensor, got " << dtype_name(a_in.dtype));
+  NDArray out = prepare_out(name, a_in.shape, a_in.dtype, out_arg);
+  const NDArray a = out_arg ? checked_inputs<1>(name, out, {a_in})[0] : a_in;
   StridedLoop<2> loop(a.shape, {out.strides, a.strides});
   dispatch_dtype(a.dtype, [&]<class T>() {
     if constexpr (!std::is_same_v<T, bool>) {
@@ -314,16 +339,19 @@ NDArray unary(UnaryOp op, const NDArray& a, const std::optional<NDArray>& out_ar
   return out;
 }
 
-NDArray binary(BinaryOp op, const NDArray& a, const NDArray& b, const std::optional<NDArray>& out_arg) {
+NDArray binary(BinaryOp op, const NDArray& a_in, const NDArray& b_in, const std::optional<NDArray>& out_arg) {
   const char* name = binary_name(op);
-  check_device(a, Device::CPU, name);
-  check_device(b, Device::CPU, name);
-  DC_CHECK_TYPE(a.dtype == b.dtype, name << ": operands have different dtypes " << dtype_name(a.dtype) << " and "
-                                         << dtype_name(b.dtype));
-  check_binary_types(op, a.dtype);
-  Shape shape = broadcast_shapes(a.shape, b.shape, name);
-  DType out_dtype = is_comparison(op) ? DType::Bool : a.dtype;
+  check_device(a_in, Device::CPU, name);
+  check_device(b_in, Device::CPU, name);
+  DC_CHECK_TYPE(a_in.dtype == b_in.dtype, name << ": operands have different dtypes " << dtype_name(a_in.dtype)
+                                               << " and " << dtype_name(b_in.dtype));
+  check_binary_types(op, a_in.dtype);
+  Shape shape = broadcast_shapes(a_in.shape, b_in.shape, name);
+  DType out_dtype = is_comparison(op) ? DType::Bool : a_in.dtype;
   NDArray out = prepare_out(name, shape, out_dtype, out_arg);
+  const std::array<NDArray, 2> ab = out_arg ? checked_inputs<2>(name, out, {a_in, b_in})
+                                             : std::array<NDArray, 2>{a_in, b_in};
+  const NDArray &a = ab[0], &b = ab[1];
   StridedLoop<3> loop(shape, {out.strides, broadcast_strides(a, shape), broadcast_strides(b, shape)});
   dispatch_dtype(a.dtype, [&]<class T>() { binary_dispatch<T>(op, loop, out, a, b); });
   if (out_arg) out.bump_version();

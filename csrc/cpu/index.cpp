@@ -4,6 +4,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "common/overlap.h"
 #include "common/parallel.h"
 #include "cpu/memory.h"
 #include "cpu/strided_loop.h"
@@ -182,6 +183,14 @@ NDArray gather(const NDArray& a, int64_t dim, const NDArray& index) {
   return out;
 }
 
+// As PyTorch: the written array may not repeat a location, nor share any memory with what is read
+// (not even the same elements: an index repeated along dim would read a row already written).
+static void check_writes_alone(const char* op, const NDArray& dst, const NDArray& index, const NDArray& src) {
+  check_no_internal_overlap(dst, op);
+  if (overlap_of(dst, src) != Overlap::None || overlap_of(dst, index) != Overlap::None)
+    throw partial_overlap_error(op);
+}
+
 void scatter_(const NDArray& dst, int64_t dim, const NDArray& index, const NDArray& src, bool accumulate) {
   const char* op = accumulate ? "scatter_add_" : "scatter_";
   check_device(dst, Device::CPU, op);
@@ -197,6 +206,7 @@ void scatter_(const NDArray& dst, int64_t dim, const NDArray& index, const NDArr
   check_sizes(op, index, src, -1, "src");
   check_index_values(op, index, dim, dst.shape[dim]);
   if (index.numel() == 0) return;
+  check_writes_alone(op, dst, index, src);
   Lines lines(index.shape, dim, {&dst.strides, &src.strides, &index.strides});
   const int64_t* pi = index.data<int64_t>();
   dispatch_dtype(dst.dtype, [&]<class T>() {
@@ -262,6 +272,7 @@ void index_add_(const NDArray& dst, int64_t dim, const NDArray& indices, const N
                                                                   << idx.size() << " indices along dim " << dim
                                                                   << " needs " << shape_str(expected));
   if (src.numel() == 0) return;
+  check_writes_alone("index_add_", dst, indices, src);
   NDArray target = dst.is_contiguous() ? dst : contiguous(dst);
   NDArray source = contiguous(src);
   auto [outer, inner] = split_at(dst.shape, dim);

@@ -104,7 +104,7 @@ NDArray scalar_of(double v, DType dtype) { return full({}, v, dtype); }
 
 // ---- cross-entropy ---------------------------------------------------------------
 
-std::tuple<NDArray, NDArray, double> cross_entropy(const NDArray& logits_in, const NDArray& target_in,
+std::tuple<NDArray, double> cross_entropy(const NDArray& logits_in, const NDArray& target_in,
                                                    const std::optional<NDArray>& weight_in, int64_t ignore_index,
                                                    double label_smoothing, const std::string& reduction) {
   const char* op = "cross_entropy";
@@ -115,15 +115,12 @@ std::tuple<NDArray, NDArray, double> cross_entropy(const NDArray& logits_in, con
   const NDArray x = contiguous(logits_in), target = contiguous(target_in);
   std::optional<NDArray> weight;
   if (weight_in) weight = contiguous(*weight_in);
-  Shape row_shape = target.shape;
-  NDArray lse = empty(row_shape, x.dtype);
-  NDArray per_row = red == Reduction::None ? empty(row_shape, x.dtype) : NDArray();
+  NDArray per_row = red == Reduction::None ? empty(target.shape, x.dtype) : NDArray();
   double total = 0, total_weight = 0;
   dispatch_float(x.dtype, op, [&]<class T>() {
     const T* px = x.data<T>();
     const int64_t* pt = target.data<int64_t>();
     const T* pw = weight ? weight->data<T>() : nullptr;
-    T* plse = lse.data<T>();
     T* prow = red == Reduction::None ? per_row.data<T>() : nullptr;
     const int64_t C = L.classes, inner = L.inner;
     const vec::Kernels<T>& vk = vec::kernels<T>();
@@ -150,7 +147,6 @@ std::tuple<NDArray, NDArray, double> cross_entropy(const NDArray& logits_in, con
           for (int64_t c = 0; c < C; ++c) s += double(std::exp(xr[c * inner] - m));
         }
         const double row_lse = double(m) + std::log(s);
-        plse[r] = static_cast<T>(row_lse);
         const int64_t t = pt[r];
         double loss = 0;
         if (t != ignore_index) {
@@ -170,26 +166,23 @@ std::tuple<NDArray, NDArray, double> cross_entropy(const NDArray& logits_in, con
     };
     std::tie(total, total_weight) = blocked_sum(L.rows(), sum_block_rows(C), rows);
   });
-  if (red == Reduction::None) return {per_row, lse, total_weight};
-  return {scalar_of(red == Reduction::Mean ? total / total_weight : total, x.dtype), lse, total_weight};
+  if (red == Reduction::None) return {per_row, total_weight};
+  return {scalar_of(red == Reduction::Mean ? total / total_weight : total, x.dtype), total_weight};
 }
 
 NDArray cross_entropy_backward(const NDArray& grad_in, const NDArray& logits_in, const NDArray& target_in,
-                               const NDArray& lse_in, const std::optional<NDArray>& weight_in, int64_t ignore_index,
+                               const std::optional<NDArray>& weight_in, int64_t ignore_index,
                                double label_smoothing, const std::string& reduction, double total_weight) {
   const char* op = "cross_entropy_backward";
   const Reduction red = parse_reduction(reduction, op);
   const ClassLayout L = class_layout(op, logits_in, target_in, weight_in, ignore_index);
   check_device(grad_in, Device::CPU, op);
-  DC_CHECK(lse_in.shape == target_in.shape && lse_in.dtype == logits_in.dtype,
-           op << ": saved logsumexp " << describe(lse_in) << " does not match the target " << describe(target_in));
   const Shape want_grad = red == Reduction::None ? target_in.shape : Shape{};
   DC_CHECK(grad_in.shape == want_grad, op << ": gradient of shape " << shape_str(grad_in.shape) << ", expected "
                                           << shape_str(want_grad));
   DC_CHECK_TYPE(grad_in.dtype == logits_in.dtype, op << ": gradient dtype " << dtype_name(grad_in.dtype)
                                                      << " differs from the input's " << dtype_name(logits_in.dtype));
-  const NDArray x = contiguous(logits_in), target = contiguous(target_in), lse = contiguous(lse_in),
-                grad = contiguous(grad_in);
+  const NDArray x = contiguous(logits_in), target = contiguous(target_in), grad = contiguous(grad_in);
   std::optional<NDArray> weight;
   if (weight_in) weight = contiguous(*weight_in);
   NDArray out = empty(x.shape, x.dtype);
@@ -197,7 +190,6 @@ NDArray cross_entropy_backward(const NDArray& grad_in, const NDArray& logits_in,
     const T* px = x.data<T>();
     const int64_t* pt = target.data<int64_t>();
     const T* pw = weight ? weight->data<T>() : nullptr;
-    const T* plse = lse.data<T>();
     const T* pg = grad.data<T>();
     T* po = out.data<T>();
     const int64_t C = L.classes, inner = L.inner;
@@ -226,12 +218,21 @@ NDArray cross_entropy_backward(const NDArray& grad_in, const NDArray& logits_in,
                      const double wt = pw ? double(pw[t]) : 1.0;
                      // d/dx_c = g * [p_c ((1-eps) w_t + eps/C sum(w)) - (1-eps) w_t [c==t] - eps/C w_c]
                      const T p_scale = static_cast<T>(g * ((1.0 - eps) * wt + eps / double(C) * weight_sum));
-                     const T row_lse = plse[r];
+                     // softmax = exp(x - max) / sum, as the forward shifts it: a logsumexp rounded to T
+                     // (-1e6 + log 2 in float32) would be off by its rounding in every exp.
                      if (inner == 1) {
-                       vk.exp_shifted_sum(xr, row_lse, orow, C);
-                       vk.arith_scalar[vec::kMul](orow, p_scale, orow, C);
+                       T m = vk.row_max(xr, C);
+                       if (!std::isfinite(m)) m = (m != m) ? m : T(0);
+                       const T s = vk.exp_shifted_sum(xr, m, orow, C);
+                       vk.arith_scalar[vec::kMul](orow, static_cast<T>(p_scale / s), orow, C);
                      } else {
-                       for (int64_t c = 0; c < C; ++c) orow[c * inner] = std::exp(xr[c * inner] - row_lse) * p_scale;
+                       T m = -std::numeric_limits<T>::infinity();
+                       for (int64_t c = 0; c < C; ++c) m = std::max(m, xr[c * inner]);
+                       if (!std::isfinite(m)) m = (m != m) ? m : T(0);
+                       double s = 0;
+                       for (int64_t c = 0; c < C; ++c) s += double(orow[c * inner] = std::exp(xr[c * inner] - m));
+                       const T scale = static_cast<T>(double(p_scale) / s);
+                       for (int64_t c = 0; c < C; ++c) orow[c * inner] *= scale;
                      }
                      if (eps > 0) {
                        const double smooth = g * eps / double(C);

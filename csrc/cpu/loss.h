@@ -16,14 +16,15 @@ namespace deepcore::cpu {
 // logits (N, C, d1, ...) with class indices target (N, d1, ...) int64.
 // weight: optional per-class weights (C,). Rows whose target is ignore_index
 // contribute nothing. label_smoothing mixes in eps / C of every class.
-// Returns (loss, lse, total_weight): lse = logsumexp per row, kept for the
-// backward; total_weight = sum of weight[target] over kept rows (the mean's divisor).
-std::tuple<NDArray, NDArray, double> cross_entropy(const NDArray& logits, const NDArray& target,
+// Returns (loss, total_weight): total_weight = sum of weight[target] over kept
+// rows (the mean's divisor).
+std::tuple<NDArray, double> cross_entropy(const NDArray& logits, const NDArray& target,
                                                    const std::optional<NDArray>& weight, int64_t ignore_index,
                                                    double label_smoothing, const std::string& reduction);
-// grad: a scalar for mean/sum, shape (N, d1, ...) for none.
+// grad: a scalar for mean/sum, shape (N, d1, ...) for none. The softmax is rebuilt from the logits
+// shifted by their row max, as the forward computes it.
 NDArray cross_entropy_backward(const NDArray& grad, const NDArray& logits, const NDArray& target,
-                               const NDArray& lse, const std::optional<NDArray>& weight, int64_t ignore_index,
+                               const std::optional<NDArray>& weight, int64_t ignore_index,
                                double label_smoothing, const std::string& reduction, double total_weight);
 
 // Negative log-likelihood of log-probabilities (N, C, d1, ...); same target rules.

@@ -19,17 +19,8 @@ using Block = std::array<uint32_t, 4>;
 
 inline Block philox(uint64_t counter, uint64_t seed) { return philox4x32(counter, seed); }
 
-std::mutex g_rng_mutex;
-uint64_t g_seed = 0x5EEDu;
-uint64_t g_offset = 0;
-
-// Reserves `blocks` counters of the global stream; returns (seed, first counter).
-std::pair<uint64_t, uint64_t> reserve(uint64_t blocks) {
-  std::lock_guard<std::mutex> lock(g_rng_mutex);
-  uint64_t first = g_offset;
-  g_offset += blocks;
-  return {g_seed, first};
-}
+// The stream a draw takes its counters from.
+inline PhiloxGenerator& stream(PhiloxGenerator* gen) { return gen != nullptr ? *gen : global_generator(); }
 
 // Uniform in [0, 1) with full mantissa precision.
 inline float to_unit_float(uint32_t x) { return static_cast<float>(x >> 8) * (1.0f / 16777216.0f); }
@@ -39,7 +30,12 @@ inline double to_unit_double(uint32_t hi, uint32_t lo) {
 
 }  // namespace
 
-std::pair<uint64_t, uint64_t> reserve_random_blocks(uint64_t blocks) { return reserve(blocks); }
+PhiloxGenerator& global_generator() {
+  static PhiloxGenerator global(0x5EEDu);  // a function static: ready before any other static uses it
+  return global;
+}
+
+std::pair<uint64_t, uint64_t> reserve_random_blocks(uint64_t blocks) { return global_generator().reserve(blocks); }
 
 void philox4x32_fill(uint64_t first, uint64_t seed, int64_t blocks, uint32_t* out) {
 #ifdef DEEPCORE_X86
@@ -53,32 +49,21 @@ void philox4x32_fill(uint64_t first, uint64_t seed, int64_t blocks, uint32_t* ou
   }
 }
 
-void manual_seed(uint64_t seed) {
-  std::lock_guard<std::mutex> lock(g_rng_mutex);
-  g_seed = seed;
-  g_offset = 0;
-}
+void manual_seed(uint64_t seed) { global_generator().manual_seed(seed); }
 
-std::pair<uint64_t, uint64_t> get_rng_state() {
-  std::lock_guard<std::mutex> lock(g_rng_mutex);
-  return {g_seed, g_offset};
-}
+std::pair<uint64_t, uint64_t> get_rng_state() { return global_generator().state(); }
 
-void set_rng_state(uint64_t seed, uint64_t offset) {
-  std::lock_guard<std::mutex> lock(g_rng_mutex);
-  g_seed = seed;
-  g_offset = offset;
-}
+void set_rng_state(uint64_t seed, uint64_t offset) { global_generator().set_state(seed, offset); }
 
 namespace {
 
 // Uniform numbers u in [0, 1) through map(u) into p[0..n): float32 takes 4 per block, float64 2
 // (two words each). Exactly rand's stream when map is the identity.
 template <class T, class Map>
-void fill_unit(T* p, int64_t n, Map map) {
+void fill_unit(PhiloxGenerator& gen, T* p, int64_t n, Map map) {
   constexpr int64_t per = std::is_same_v<T, float> ? 4 : 2;
   const int64_t blocks = (n + per - 1) / per;
-  auto [seed, first] = reserve(blocks);
+  auto [seed, first] = gen.reserve(blocks);
   parallel_for(blocks, 4096, [&](int64_t b, int64_t e) {
     for (int64_t j = b; j < e; ++j) {
       Block r = philox(first + j, seed);
@@ -92,9 +77,9 @@ void fill_unit(T* p, int64_t n, Map map) {
 
 // Standard normals z through mean + std * z; Box-Muller: one block gives one pair.
 template <class T>
-void fill_normal(T* p, int64_t n, double mean, double std) {
+void fill_normal(PhiloxGenerator& gen, T* p, int64_t n, double mean, double std) {
   const int64_t blocks = (n + 1) / 2;
-  auto [seed, first] = reserve(blocks);
+  auto [seed, first] = gen.reserve(blocks);
   parallel_for(blocks, 2048, [&](int64_t b, int64_t e) {
     for (int64_t j = b; j < e; ++j) {
       Block r = philox(first + j, seed);
@@ -122,45 +107,45 @@ void fill_in_place(const NDArray& a, const char* op, Fill fill) {
 
 }  // namespace
 
-NDArray rand(const Shape& shape, DType dtype) {
+NDArray rand(const Shape& shape, DType dtype, PhiloxGenerator* gen) {
   NDArray out = empty(shape, dtype);
-  dispatch_float(dtype, "rand", [&]<class T>() { fill_unit(out.data<T>(), out.numel(), [](T u) { return u; }); });
+  dispatch_float(dtype, "rand", [&]<class T>() { fill_unit(stream(gen), out.data<T>(), out.numel(), [](T u) { return u; }); });
   return out;
 }
 
-NDArray randn(const Shape& shape, DType dtype) {
+NDArray randn(const Shape& shape, DType dtype, PhiloxGenerator* gen) {
   NDArray out = empty(shape, dtype);
-  dispatch_float(dtype, "randn", [&]<class T>() { fill_normal(out.data<T>(), out.numel(), 0.0, 1.0); });
+  dispatch_float(dtype, "randn", [&]<class T>() { fill_normal(stream(gen), out.data<T>(), out.numel(), 0.0, 1.0); });
   return out;
 }
 
-void uniform_(const NDArray& a, double low, double high) {
+void uniform_(const NDArray& a, double low, double high, PhiloxGenerator* gen) {
   DC_CHECK(low <= high, "uniform_: expects to return a [from, to) range, but found from=" << low << " > to=" << high);
   fill_in_place(a, "uniform_", [&]<class T>(T* p, int64_t n) {
     const T lo = static_cast<T>(low), span = static_cast<T>(high - low);
     // u < 1, but lo + span * u can still round up to `high` in float32: keep the range half-open.
     const T below = std::nextafter(static_cast<T>(high), static_cast<T>(low));
-    fill_unit(p, n, [&](T u) {
+    fill_unit(stream(gen), p, n, [&](T u) {
       T v = lo + span * u;
       return (v >= static_cast<T>(high) && span > T(0)) ? below : v;
     });
   });
 }
 
-void normal_(const NDArray& a, double mean, double std) {
+void normal_(const NDArray& a, double mean, double std, PhiloxGenerator* gen) {
   DC_CHECK(std >= 0.0, "normal_: expects std >= 0.0, but found std " << std);
-  fill_in_place(a, "normal_", [&]<class T>(T* p, int64_t n) { fill_normal(p, n, mean, std); });
+  fill_in_place(a, "normal_", [&]<class T>(T* p, int64_t n) { fill_normal(stream(gen), p, n, mean, std); });
 }
 
-void exponential_(const NDArray& a, double lambd) {
+void exponential_(const NDArray& a, double lambd, PhiloxGenerator* gen) {
   DC_CHECK(lambd > 0.0, "exponential_: expects lambda > 0.0, but found lambda=" << lambd);
   fill_in_place(a, "exponential_", [&]<class T>(T* p, int64_t n) {
     // 1 - u lies in (0, 1]: the log is finite.
-    fill_unit(p, n, [&](T u) { return static_cast<T>(-std::log1p(-static_cast<double>(u)) / lambd); });
+    fill_unit(stream(gen), p, n, [&](T u) { return static_cast<T>(-std::log1p(-static_cast<double>(u)) / lambd); });
   });
 }
 
-NDArray multinomial(const NDArray& probs, int64_t num_samples, bool replacement) {
+NDArray multinomial(const NDArray& probs, int64_t num_samples, bool replacement, PhiloxGenerator* gen) {
   check_device(probs, Device::CPU, "multinomial");
   DC_CHECK(probs.ndim() == 2 && probs.is_contiguous(),
            "multinomial: expects a contiguous (rows, categories) array, got " << shape_str(probs.shape));
@@ -190,7 +175,7 @@ NDArray multinomial(const NDArray& probs, int64_t num_samples, bool replacement)
     }
     // One double uniform per draw (two words: half a block), or per category without replacement.
     const int64_t per_row = ((replacement ? num_samples : n) + 1) / 2;
-    auto [seed, first] = reserve(static_cast<uint64_t>(rows * per_row));
+    auto [seed, first] = stream(gen).reserve(static_cast<uint64_t>(rows * per_row));
     int64_t* po = out.data<int64_t>();
     parallel_for(rows, 1, [&](int64_t b, int64_t e) {
       std::vector<double> acc(static_cast<size_t>(n));
@@ -233,13 +218,13 @@ NDArray multinomial(const NDArray& probs, int64_t num_samples, bool replacement)
   return out;
 }
 
-NDArray randint(int64_t low, int64_t high, const Shape& shape) {
+NDArray randint(int64_t low, int64_t high, const Shape& shape, PhiloxGenerator* gen) {
   DC_CHECK(high > low, "randint: high (" << high << ") must be greater than low (" << low << ")");
   NDArray out = empty(shape, DType::Int64);
   const int64_t n = out.numel();
   const uint64_t range = static_cast<uint64_t>(high) - static_cast<uint64_t>(low);
   const int64_t blocks = (n + 1) / 2;
-  auto [seed, first] = reserve(blocks);
+  auto [seed, first] = stream(gen).reserve(blocks);
   int64_t* p = out.data<int64_t>();
   parallel_for(blocks, 4096, [&](int64_t b, int64_t e) {
     for (int64_t j = b; j < e; ++j) {
@@ -254,13 +239,13 @@ NDArray randint(int64_t low, int64_t high, const Shape& shape) {
   return out;
 }
 
-NDArray randperm(int64_t n) {
+NDArray randperm(int64_t n, PhiloxGenerator* gen) {
   DC_CHECK(n >= 0, "randperm: n must be non-negative, got " << n);
   NDArray out = empty({n}, DType::Int64);
   int64_t* p = out.data<int64_t>();
   for (int64_t i = 0; i < n; ++i) p[i] = i;
   if (n < 2) return out;
-  auto [seed, first] = reserve(static_cast<uint64_t>(n));
+  auto [seed, first] = stream(gen).reserve(static_cast<uint64_t>(n));
   // Fisher-Yates, one counter per swap.
   for (int64_t i = n - 1; i > 0; --i) {
     Block r = philox(first + static_cast<uint64_t>(i), seed);

@@ -3,10 +3,12 @@
 
 #include <cuda_runtime.h>
 
+#include <array>
 #include <cmath>
 #include <string>
 #include <type_traits>
 
+#include "common/overlap.h"
 #include "cuda/memory.h"
 
 namespace deepcore::cuda {
@@ -458,17 +460,29 @@ NDArray prepare_out(const NDArray* out, const Shape& shape, DType dtype, int dev
                                    << " but the result has shape " << shape_str(shape));
   DC_CHECK_TYPE(out->dtype == dtype, op << ": output has dtype " << dtype_name(out->dtype) << " but the result is "
                                         << dtype_name(dtype));
-  detail::require_writable(*out, op);
   return *out;
 }
 
-// Returns `in`, or a private copy of it when writing `out` could change
-// elements of `in` that are still to be read.
-NDArray unaliased(const NDArray& in, const NDArray& out) {
-  if (!detail::overlaps_differently(out, in, broadcast_strides(in, out.shape))) return in;
-  NDArray copy = empty(in.shape, in.dtype, in.storage->device_index);
-  copy_(copy, in);
-  return copy;
+// The CPU kernels' rules (common/overlap.h): refuses an out= write that would be ill-defined and
+// returns the inputs to read, each itself or a private copy where its memory interleaves with out's.
+// The message names the in-place op (add_) when out is one of the inputs.
+template <size_t N>
+std::array<NDArray, N> unaliased(const char* name, const NDArray* out, std::array<NDArray, N> in) {
+  if (!out) return in;
+  bool in_place = false;
+  for (const NDArray& a : in) in_place = in_place || same_elements(*out, a);
+  auto label = [&] { return std::string(name) + (in_place ? "_" : " (out=)"); };
+  if (has_internal_overlap(*out)) throw internal_overlap_error(label());
+  for (NDArray& a : in) {
+    const Overlap ov = overlap_of(*out, a);
+    if (ov == Overlap::Partial) throw partial_overlap_error(label());
+    if (ov == Overlap::Interleaved) {
+      NDArray copy = empty(a.shape, a.dtype, a.storage->device_index);
+      copy_(copy, a);
+      a = copy;
+    }
+  }
+  return in;
 }
 
 std::string op_label(const char* kind, const char* name) { return std::string(kind) + " " + name; }
@@ -557,7 +571,7 @@ NDArray unary(UnaryOp op, const NDArray& a_in, const NDArray* out_arg) {
   const int dev = a_in.storage->device_index;
   detail::DeviceGuard g(dev, name);
   NDArray out = prepare_out(out_arg, a_in.shape, a_in.dtype, dev, name);
-  NDArray a = unaliased(a_in, out);
+  const NDArray a = unaliased<1>(name, out_arg, {a_in})[0];
   dispatch_dtype(a.dtype, [&](auto tv) {
     using T = decltype(tv);
     with_unary<T>(op, [&](auto f) { launch_unary<T, T>(a, out, f, name); });
@@ -580,8 +594,8 @@ NDArray binary(BinaryOp op, const NDArray& a_in, const NDArray& b_in, const NDAr
   const int dev = a_in.storage->device_index;
   detail::DeviceGuard g(dev, name);
   NDArray out = prepare_out(out_arg, shape, rdt, dev, name);
-  NDArray a = unaliased(a_in, out);
-  NDArray b = unaliased(b_in, out);
+  const std::array<NDArray, 2> ab = unaliased<2>(name, out_arg, {a_in, b_in});
+  const NDArray &a = ab[0], &b = ab[1];
   dispatch_dtype(a.dtype, [&](auto tv) {
     using T = decltype(tv);
     with_binary<T>(op, [&](auto f) {
@@ -602,7 +616,7 @@ NDArray binary_scalar(BinaryOp op, const NDArray& a_in, double scalar, bool reve
   const int dev = a_in.storage->device_index;
   detail::DeviceGuard g(dev, name);
   NDArray out = prepare_out(out_arg, a_in.shape, rdt, dev, name);
-  NDArray a = unaliased(a_in, out);
+  const NDArray a = unaliased<1>(name, out_arg, {a_in})[0];
   dispatch_dtype(a.dtype, [&](auto tv) {
     using T = decltype(tv);
     // As on the CPU: the scalar is converted to the array's dtype (bool: s != 0).

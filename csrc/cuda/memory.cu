@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/overlap.h"
+
 namespace deepcore::cuda {
 
 namespace {
@@ -254,21 +256,14 @@ void host_gather(const NDArray& a, char* dst) {
   }
 }
 
-// Byte range [lo, hi) that a view can touch (n > 0).
-void byte_range(const NDArray& a, const Shape& strides, uintptr_t& lo, uintptr_t& hi) {
-  int64_t last = 0;
-  for (size_t i = 0; i < a.shape.size(); ++i) last += (a.shape[i] - 1) * strides[i];
-  lo = reinterpret_cast<uintptr_t>(a.raw());
-  hi = lo + static_cast<uintptr_t>((last + 1) * static_cast<int64_t>(a.item_size()));
-}
-
 // Copies src (broadcast to dst.shape) into dst, converting dtypes. No checks.
 void copy_impl(const NDArray& dst, const NDArray& src_in, const char* op) {
   const int64_t n = dst.numel();
   if (n == 0) return;
   NDArray src = src_in;
   Shape sst = broadcast_strides(src, dst.shape);
-  if (detail::overlaps_differently(dst, src, sst)) {
+  const Overlap ov = overlap_of(dst, src);
+  if (ov == Overlap::Partial || ov == Overlap::Interleaved) {
     // Read the source through a private copy so that writes cannot clobber it.
     NDArray tmp = empty(src.shape, src.dtype, src.storage->device_index);
     copy_impl(tmp, src, op);
@@ -438,7 +433,10 @@ void copy_(const NDArray& dst, const NDArray& src) {
     ok = s == d || s == 1;
   }
   DC_CHECK(ok, "copy_: cannot broadcast source " << describe(src) << " to destination " << describe(dst));
-  detail::require_writable(dst, "copy_");
+  // The CPU's rules (common/overlap.h): an expanded dst only where each location gets one value.
+  if (has_internal_overlap(dst) && !repeated_writes_agree(dst, broadcast_strides(src, dst.shape)))
+    throw internal_overlap_error("copy_");
+  if (overlap_of(dst, src) == Overlap::Partial) throw partial_overlap_error("copy_");
   detail::DeviceGuard g(dst.storage->device_index, "copy_");
   copy_impl(dst, src, "copy_");
 }
@@ -488,29 +486,6 @@ void require_same_device(const NDArray& a, const NDArray& b, const char* op) {
   DC_CHECK(a.storage->device_index == b.storage->device_index,
            op << ": arrays are on different devices (cuda:" << a.storage->device_index << " and cuda:"
               << b.storage->device_index << ")");
-}
-
-bool overlaps_differently(const NDArray& out, const NDArray& in, const Shape& in_bcast_strides) {
-  if (out.storage != in.storage) return false;
-  if (out.numel() == 0 || in.numel() == 0) return false;
-  uintptr_t olo, ohi, ilo, ihi;
-  byte_range(out, out.strides, olo, ohi);
-  byte_range(in, in.strides, ilo, ihi);
-  if (ohi <= ilo || ihi <= olo) return false;  // disjoint
-  if (out.dtype != in.dtype && out.item_size() != in.item_size()) return true;
-  if (out.offset != in.offset) return true;
-  for (size_t d = 0; d < out.shape.size(); ++d) {
-    if (out.shape[d] == 1) continue;
-    if (out.strides[d] != in_bcast_strides[d]) return true;
-  }
-  return false;  // element i of out is element i of in
-}
-
-void require_writable(const NDArray& out, const char* op) {
-  for (size_t d = 0; d < out.shape.size(); ++d)
-    DC_CHECK(out.shape[d] <= 1 || out.strides[d] != 0,
-             op << ": cannot write into " << describe(out)
-                << ": it is a broadcast (expanded) view where several elements share memory");
 }
 
 }  // namespace detail

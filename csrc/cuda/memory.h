@@ -69,15 +69,7 @@ void require_cuda(const NDArray& a, const char* op);
 // Throws ValueError unless all arrays are on the same CUDA device.
 void require_same_device(const NDArray& a, const NDArray& b, const char* op);
 
-// True when a and b share storage and a write through one could change
-// elements read through the other at a different index (the caller then
-// copies the input first). Identical views are not a hazard for elementwise
-// kernels, so they return false.
-bool overlaps_differently(const NDArray& out, const NDArray& in, const Shape& in_bcast_strides);
-
-// Throws ValueError if two elements of `out` share memory (a stride of 0, or
-// an expanded view): an elementwise write into it would be a race.
-void require_writable(const NDArray& out, const char* op);
+// Overlap between written and read arrays: common/overlap.h, shared with the CPU kernels.
 
 // Shape and per-operand strides (in elements) with size-1 dimensions removed
 // and adjacent dimensions merged where every operand allows it. Always has at

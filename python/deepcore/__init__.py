@@ -16,6 +16,7 @@ from .tensor import (
 from .ops.random import (
     get_rng_state, manual_seed, rand, rand_like, randint, randn, randn_like, randperm, seed, set_rng_state,
 )
+from .generator import Generator, default_generator
 from .dtypes import bool_ as bool, dtype, float32, float64, int64  # noqa: A001
 from .device import device
 from . import autograd
@@ -116,4 +117,9 @@ from . import backends, accelerator, onnx  # noqa: E402
 from . import nn, optim, data, utils, distributions  # noqa: E402
 from . import io, serialization  # noqa: E402
 from .io import save, load  # noqa: E402
+from . import determinism  # noqa: E402
+from .determinism import (  # noqa: E402
+    are_deterministic_algorithms_enabled, get_deterministic_debug_mode, is_deterministic_algorithms_warn_only_enabled,
+    set_deterministic_debug_mode, use_deterministic_algorithms,
+)
 from . import keras  # noqa: E402

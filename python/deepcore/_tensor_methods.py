@@ -7,6 +7,7 @@ from . import _C, _tensor_api
 from .autograd import backward as _backward, is_grad_enabled
 from .dtypes import promote, promote_scalar
 from .ops import activation, elementwise as ew, index, indexing, matmul as mmul, memory, reduce as red, shape as shp
+from .ops._inplace import adopt, check_overlap, check_writable, records, source
 from .tensor import Tensor
 
 B = _C.BinaryOp
@@ -24,11 +25,25 @@ def _floats(a, b):
     return a, b
 
 
-def add(a, b):
+def _times_alpha(op, a, b, alpha):
+    """torch.add/sub's `alpha`: the other operand is scaled first (a + alpha * b)."""
+    if isinstance(alpha, bool) or not isinstance(alpha, _NUMBER):
+        raise TypeError(f"{op}: alpha must be a number, got {type(alpha).__name__}")
+    if isinstance(alpha, float) and not any(
+            isinstance(t, Tensor) and t.dtype.is_floating_point for t in (a, b)):
+        raise RuntimeError(f"{op}: for integral input tensors, argument alpha must not be a floating point number.")
+    return b * alpha
+
+
+def add(a, b, *, alpha=1):
+    if alpha != 1:
+        b = _times_alpha("add", a, b, alpha)
     return ew.binary(ew.Add, "add", a, b)
 
 
-def sub(a, b):
+def sub(a, b, *, alpha=1):
+    if alpha != 1:
+        b = _times_alpha("sub", a, b, alpha)
     return ew.binary(ew.Sub, "sub", a, b)
 
 
@@ -59,14 +74,22 @@ _KERNEL = {"add": B.add, "sub": B.sub, "mul": B.mul, "div": B.div, "pow": B.pow}
 def _inplace(name):
     fn, op = _OUT_OF_PLACE[name], _KERNEL[name]
 
-    def method(self, other):
+    def method(self, other, **kwargs):
         if not isinstance(other, (Tensor,) + _NUMBER):
             return NotImplemented
+        if isinstance(other, Tensor):  # before alpha scales `other` into a fresh tensor that shares nothing
+            check_overlap(f"{name}_", self, other)
+        if kwargs:
+            if name not in ("add", "sub") or set(kwargs) != {"alpha"}:
+                raise TypeError(f"{name}_() got an unexpected keyword argument '{next(iter(kwargs))}'")
+            if kwargs["alpha"] != 1:
+                other = _times_alpha(f"{name}_", self, other, kwargs["alpha"])
         tracked = is_grad_enabled() and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
         if tracked:
             if self.is_leaf and self.requires_grad:
                 raise RuntimeError(f"{name}_: a leaf Variable that requires grad is being used in an in-place "
                                    f"operation (shape {tuple(self.shape)}); wrap it in deepcore.no_grad()")
+            check_writable(f"{name}_", self)  # computed out of place: refused here, not by the copy back
             # mul, div and pow save their operands for backward: give them a copy of self, which is overwritten below.
             src = self.clone() if name in ("mul", "div", "pow") else self
             result = fn(src, src if other is self else other)
@@ -168,18 +191,18 @@ def std(self, dim=None, unbiased=True, keepdim=False, correction=None):
 
 
 def clamp_(self, min=None, max=None):
-    if self.requires_grad and is_grad_enabled():
-        raise RuntimeError("clamp_: a leaf Variable that requires grad is being used in an in-place operation")
-    result = ew.clamp(self, min, max)
-    self._backend.copy_(self._data, result._data)
-    return self
+    """Computed out of place and written back (recorded, as Tensor.add_ is, when the graph records);
+    what PyTorch refuses is refused first: a leaf that requires grad, overlapping memory."""
+    tracked = records("clamp_", self, min, max)
+    check_writable("clamp_", self)
+    return adopt("clamp_", self, ew.clamp(source(self, tracked), min, max), tracked)
 
 
 def masked_fill_(self, mask, value):
-    if self.requires_grad and is_grad_enabled():
-        raise RuntimeError("masked_fill_: a leaf Variable that requires grad is being used in an in-place operation")
-    self._backend.copy_(self._data, ew.masked_fill(self, mask, value)._data)
-    return self
+    """As clamp_; a tensor value is read once, before any write (PyTorch accepts a view of self there)."""
+    tracked = records("masked_fill_", self, mask)
+    check_writable("masked_fill_", self)
+    return adopt("masked_fill_", self, ew.masked_fill(source(self, tracked), mask, value), tracked)
 
 
 def view_as(self, other):

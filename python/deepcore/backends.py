@@ -6,10 +6,24 @@ sets it at import.
 The flags PyTorch scripts set (``torch.backends.cudnn.benchmark = True``,
 ``torch.backends.mps.is_available()``) exist with PyTorch's defaults. deepcore has no cuDNN and no
 MPS: cudnn and mps report unavailable, and their flags are recorded but change no kernel."""
+import sys
+import types
+
 from . import _C
 
 
-class _Cpu:
+class _Submodule(types.ModuleType):
+    """A flag namespace that is also an importable module, as in torch: `import torch.backends.cudnn
+    as cudnn` must find it in sys.modules."""
+
+    def __init__(self, name, doc=None):
+        super().__init__(f"{__name__}.{name}", doc or type(self).__doc__)
+        sys.modules[self.__name__] = self
+
+
+class _Cpu(_Submodule):
+    """torch.backends.cpu: the kernel level chosen from cpuid."""
+
     @property
     def capability(self):
         return _C.cpu_capability()
@@ -42,13 +56,14 @@ class _Cpu:
         return f"<deepcore CPU backend: capability={self.capability}, gemm={self.gemm_kernel}, vec_math={self.vec_math}>"
 
 
-cpu = _Cpu()
+cpu = _Cpu("cpu")
 
 
-class _Cudnn:
+class _Cudnn(_Submodule):
     """torch.backends.cudnn: deepcore's CUDA kernels are its own, so cuDNN is never available."""
 
     def __init__(self):
+        super().__init__("cudnn")
         self.enabled = True
         self.benchmark = False       # PyTorch's autotuner flag: deepcore's kernels have one algorithm each
         self.deterministic = False
@@ -65,7 +80,7 @@ class _Cudnn:
                 f"deterministic={self.deterministic})>")
 
 
-class _Mps:
+class _Mps(_Submodule):
     """torch.backends.mps: Apple's Metal backend, which deepcore does not have."""
 
     def is_available(self):
@@ -82,10 +97,11 @@ class _CudaMatmul:
         self.allow_bf16_reduced_precision_reduction = True
 
 
-class _Cuda:
+class _Cuda(_Submodule):
     """torch.backends.cuda: the matmul precision flags."""
 
     def __init__(self):
+        super().__init__("cuda")
         self.matmul = _CudaMatmul()
 
     def is_built(self):
@@ -93,6 +109,9 @@ class _Cuda:
         return cuda.is_built()
 
 
+# A package with no directory: its submodules are the objects above, already in sys.modules.
+__path__: list = []
+
 cudnn = _Cudnn()
-mps = _Mps()
+mps = _Mps("mps")
 cuda = _Cuda()

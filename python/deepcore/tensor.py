@@ -28,6 +28,9 @@ class Size(tuple):
         return f"deepcore.Size({list(self)})"
 
 
+_INT64_MAX = 2 ** 63 - 1
+
+
 def _shape_arg(size, op):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
@@ -36,6 +39,13 @@ def _shape_arg(size, op):
             raise TypeError(f"{op}: size must be a sequence of ints, got {size!r}")
         if s < 0:
             raise ValueError(f"{op}: negative dimension {s} in size {tuple(size)}")
+        if s > _INT64_MAX:  # PyTorch: TypeError (its sizes are int64 too)
+            raise TypeError(f"{op}: dimension {s} in size {tuple(size)} does not fit in a 64-bit integer")
+    numel = 1
+    for s in size:
+        numel *= int(s)
+    if numel > _INT64_MAX:  # PyTorch: RuntimeError ("Storage size calculation overflowed")
+        raise RuntimeError(f"{op}: size {tuple(size)} has more elements than a 64-bit integer counts ({numel})")
     return [int(s) for s in size]
 
 

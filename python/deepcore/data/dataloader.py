@@ -22,7 +22,7 @@ from . import _ipc
 from ._worker import (POLL_SECONDS, ExceptionWrapper, IterableFetcher, IterableStopped, MapFetcher,
                       ResumeIteration, get_worker_info, worker_loop)
 from .collate import default_collate, default_convert
-from .dataset import IterableDataset, _private_seed
+from .dataset import IterableDataset, _private_generator
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 __all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info"]
@@ -229,13 +229,8 @@ class DataLoader:
 
 
 def _base_seed(generator):
-    """A 63-bit seed for the workers, from deepcore's stream (or from `generator`'s own seed)."""
-    def draw():
-        return int(randint(0, 2 ** 62, (1,)).item())
-    if generator is None:
-        return draw()
-    with _private_seed(generator):
-        return draw()
+    """A 63-bit seed for the workers, from deepcore's stream (or from `generator`: see _private_generator)."""
+    return int(randint(0, 2 ** 62, (1,), generator=_private_generator(generator)).item())
 
 
 class _MultiProcessingIter:

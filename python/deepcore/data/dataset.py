@@ -7,12 +7,11 @@ The DataLoader uses it (when the default collate applies) instead of one
 ``__getitem__`` call per sample, and falls back when it returns NotImplemented.
 """
 import bisect
-import contextlib
 import math
 import numbers
 
-from .. import _C
 from ..dtypes import int64
+from ..generator import Generator
 from ..ops.random import randperm
 from ..tensor import Tensor, tensor
 
@@ -178,33 +177,27 @@ class ConcatDataset(Dataset):
         return self.datasets[k][idx - start]
 
 
-@contextlib.contextmanager
-def _private_seed(generator):
-    """Draw from a private stream seeded by `generator` (an int seed, or an object with
-    ``initial_seed()``), leaving deepcore's global stream as it was."""
+def _private_generator(generator):
+    """The Generator a sampler or split draws from: None (deepcore's global stream) for None; a
+    deepcore.Generator as it is (each draw advances it, as in PyTorch); for an int seed (or an object
+    with ``initial_seed()``, e.g. a torch.Generator) a fresh Generator seeded with it, so every pass
+    repeats that seed's draw. The global stream is never touched when a generator is given, whatever
+    other threads draw meanwhile."""
+    if generator is None or isinstance(generator, Generator):
+        return generator
     if isinstance(generator, numbers.Integral) and not isinstance(generator, bool):
         seed = int(generator)
     elif hasattr(generator, "initial_seed"):
         seed = int(generator.initial_seed())
     else:
-        raise TypeError(f"generator must be None, an int seed or an object with initial_seed(), "
-                        f"got {type(generator).__name__}")
-    saved = _C.get_rng_state()
-    try:
-        _C.set_rng_state(seed & 0xFFFFFFFFFFFFFFFF, 0)
-        yield
-    finally:
-        _C.set_rng_state(*saved)
+        raise TypeError(f"generator must be None, a deepcore.Generator, an int seed or an object with "
+                        f"initial_seed(), got {type(generator).__name__}")
+    return Generator().manual_seed(seed & 0xFFFFFFFFFFFFFFFF)
 
 
 def _permutation(n, generator):
-    """randperm(n) from deepcore's global stream, or from a private stream when
-    `generator` is given: the global state is left untouched then, so the split
-    does not depend on what ran before."""
-    if generator is None:
-        return randperm(n)
-    with _private_seed(generator):
-        return randperm(n)
+    """randperm(n) from deepcore's global stream, or from `generator` (see _private_generator)."""
+    return randperm(n, generator=_private_generator(generator))
 
 
 def random_split(dataset, lengths, generator=None):
@@ -213,7 +206,7 @@ def random_split(dataset, lengths, generator=None):
     lengths: ints summing to len(dataset), or fractions summing to 1 (e.g.
     [0.8, 0.1, 0.1] for train/test/holdout; floor(frac * n) each, the remainder
     handed out one by one, round-robin, as in PyTorch). The permutation comes
-    from deepcore.manual_seed's stream, or from `generator` (an int seed).
+    from deepcore.manual_seed's stream, or from `generator` (a deepcore.Generator or an int seed).
     """
     lengths = list(lengths)
     n = len(dataset)

@@ -2,10 +2,10 @@
 import numbers
 
 from ..dtypes import float64, int64
-from ..ops.random import randint, randperm
+from ..ops.random import rand, randint, randperm
 from ..ops.shape import cat
 from ..tensor import Tensor, arange, tensor
-from .dataset import _permutation, _private_seed
+from .dataset import _permutation, _private_generator
 
 
 class Sampler:
@@ -35,7 +35,8 @@ class SequentialSampler(Sampler):
 
 class RandomSampler(Sampler):
     """A fresh permutation per pass, drawn from deepcore's global stream
-    (``deepcore.manual_seed`` makes the order reproducible). num_samples: that many positions
+    (``deepcore.manual_seed`` makes the order reproducible), or from `generator` (a
+    deepcore.Generator, or an int seed: see data/dataset.py _private_generator). num_samples: that many positions
     (whole permutations one after another, the last one cut); replacement=True: independent
     uniform draws."""
 
@@ -60,18 +61,13 @@ class RandomSampler(Sampler):
         return self.num_samples
 
     def _index_tensor(self):
-        n, k = len(self.data_source), self.num_samples
-        if self.generator is not None:
-            with _private_seed(self.generator):
-                return self._draw(n, k)
-        return self._draw(n, k)
-
-    def _draw(self, n, k):
+        n, k, g = len(self.data_source), self.num_samples, _private_generator(self.generator)
         if self.replacement:
-            return randint(0, n, (k,))
+            return randint(0, n, (k,), generator=g)
         if k == n:
-            return randperm(n)
-        parts = [randperm(n) for _ in range(k // n)] + ([randperm(n)[:k % n]] if k % n else [])
+            return randperm(n, generator=g)
+        parts = [randperm(n, generator=g) for _ in range(k // n)] + \
+            ([randperm(n, generator=g)[:k % n]] if k % n else [])
         return cat(parts, 0) if len(parts) > 1 else parts[0].contiguous()
 
 
@@ -101,10 +97,13 @@ class WeightedRandomSampler(Sampler):
 
     def _index_tensor(self):
         from ..distributions import Categorical  # data does not need distributions otherwise
-        if self.generator is not None:
-            with _private_seed(self.generator):
-                return Categorical(probs=self.weights).sample((self.num_samples,))
-        return Categorical(probs=self.weights).sample((self.num_samples,))
+        g = _private_generator(self.generator)
+        if g is None:
+            return Categorical(probs=self.weights).sample((self.num_samples,))
+        # Categorical.sample's Gumbel-max draw, with the uniforms taken from `g`
+        logits = Categorical(probs=self.weights).logits
+        u = rand(self.num_samples, logits.shape[-1], dtype=logits.dtype, generator=g)
+        return (logits - (-u.log()).log()).argmax(-1)
 
 
 class SubsetRandomSampler(Sampler):

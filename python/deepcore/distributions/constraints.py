@@ -10,7 +10,7 @@ __all__ = ["Constraint", "boolean", "dependent", "dependent_property", "greater_
 
 
 def _and(a, b):
-    return (a.long() * b.long()) == 1
+    return a & b
 
 
 def _is_integer(value):

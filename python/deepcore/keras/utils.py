@@ -44,6 +44,19 @@ class Sequence:
             yield self[i]
 
 
+def set_random_seed(seed):
+    """Keras 3's one call for a reproducible run: seeds Python's `random`, NumPy's global generator
+    (which fit(shuffle=True) and the Keras initializers' NumPy paths draw from) and deepcore's own."""
+    import random
+
+    from .. import manual_seed
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"set_random_seed: expected an integer seed, got {seed!r} ({type(seed).__name__})")
+    random.seed(int(seed))
+    np.random.seed(int(seed) % 2**32)
+    manual_seed(int(seed))
+
+
 def to_categorical(y, num_classes=None, dtype="float32"):
     """One-hot encode class indices, as Keras 2: shape ``y.shape + (num_classes,)``, except
     that a trailing axis of length 1 is replaced (``(N, 1)`` gives ``(N, num_classes)``).

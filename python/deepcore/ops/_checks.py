@@ -53,5 +53,8 @@ def single(value, name, op, minimum=0):
 def unsupported(op, **flags):
     """Refuse (never ignore) an argument whose non-default value deepcore does not implement."""
     for name, (value, default) in flags.items():
-        if value != default:
+        # a per-dim sequence of the default (dilation=(1, 1), as nn modules pass it) is the default
+        same = (all(v == default for v in value) if isinstance(value, (tuple, list)) and
+                not isinstance(default, (tuple, list)) else value == default)
+        if not same:
             raise NotImplementedError(f"{op}: {name}={value!r} is not supported (only {name}={default!r})")

@@ -3,13 +3,21 @@ x's memory; when the graph records, x takes over the result's grad_fn (its old v
 through a clone, so nodes that saved x are not invalidated by the write).
 
 A leaf that requires grad cannot be written while the graph records: PyTorch's error, as a RuntimeError.
+Neither can memory whose result would depend on the order of the writes, with PyTorch's errors (the
+rules of csrc/common/overlap.h, which the native kernels apply to their own out= writes): a written
+tensor that reaches one location twice (an expanded view), or one that shares memory with an input at
+other indices (``x[1:].lerp_(x[:-1], w)``).
 """
 from ..autograd import is_grad_enabled
 from ..tensor import Tensor
 
+_CLONE_FIRST = "Please clone() the tensor before performing the operation."
+
 
 def records(op, self, *others):
-    """True when the write must be recorded; raises for a leaf that requires grad."""
+    """True when the write must be recorded; raises for a leaf that requires grad, or for an input
+    that shares memory with self at other indices."""
+    check_overlap(op, self, *others)
     tracked = is_grad_enabled() and (self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad
                                                                for o in others))
     if tracked and self.is_leaf and self.requires_grad:
@@ -17,6 +25,17 @@ def records(op, self, *others):
                            f"(shape {tuple(self.shape)}); wrap it in deepcore.no_grad() or use the out-of-place "
                            f"{op.rstrip('_')}")
     return tracked
+
+
+def check_overlap(op, self, *others):
+    """PyTorch's refusal of an in-place op reading a tensor that shares memory with self at other
+    indices (both dense: x[1:] and x[:-1], x and x.t()). The same elements (x.add_(x)) are fine, and
+    interleaved strided views are computed out of place, so they give the out-of-place answer."""
+    nd = self._data
+    for o in others:
+        if isinstance(o, Tensor) and nd.overlap(o._data) == "partial":
+            raise RuntimeError(f"{op}: unsupported operation: some elements of the input tensor and the "
+                               f"written-to tensor refer to a single memory location. {_CLONE_FIRST}")
 
 
 def source(self, tracked):
@@ -30,6 +49,7 @@ def adopt(op, self, result, tracked):
     if tuple(result.shape) != tuple(self.shape):
         raise RuntimeError(f"{op}: the result of shape {tuple(result.shape)} does not fit the tensor being "
                            f"modified, of shape {tuple(self.shape)}")
+    check_writable(op, self)
     self._backend.copy_(self._data, result._data)
     if tracked and result.grad_fn is not None:
         self.grad_fn, self._output_nr, self._requires_grad = result.grad_fn, result._output_nr, True
@@ -37,9 +57,9 @@ def adopt(op, self, result, tracked):
 
 
 def check_writable(op, self):
-    """Refuse writing through a broadcast (stride-0) view, whose elements share memory."""
+    """Refuse writing through a view that reaches one location from two indices (an expanded view)."""
     nd = self._data
-    if any(st == 0 and s > 1 for s, st in zip(nd.shape, nd.strides)):
+    if nd.has_internal_overlap():
         raise RuntimeError(f"{op}: unsupported operation: more than one element of the written-to tensor refers "
-                           f"to a single memory location (shape {tuple(nd.shape)}, strides {tuple(nd.strides)}); "
-                           f"clone() it first")
+                           f"to a single memory location (shape {tuple(nd.shape)}, strides {tuple(nd.strides)}). "
+                           f"{_CLONE_FIRST}")

@@ -8,6 +8,7 @@ from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .._dims import normalize_dim
 from ._checks import check_tensor, require_float
+from ._inplace import check_writable
 from .elementwise import where
 
 
@@ -75,6 +76,7 @@ def write_in_place(op, input, compute, saves_input=True):
     if tracked and input.is_leaf:
         raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an in-place operation "
                            f"(shape {tuple(input.shape)}); use inplace=False or wrap it in deepcore.no_grad()")
+    check_writable(op if op.endswith("_") else op + "_", input)  # before computing: names relu_, not copy_
     result = compute(input.clone() if tracked and saves_input else input)
     input._backend.copy_(input._data, result._data)
     if tracked:

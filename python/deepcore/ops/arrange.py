@@ -137,6 +137,8 @@ def roll(input, shifts, dims=None):
         if len(shifts) != 1:
             raise RuntimeError(f"roll: shifts {shifts} needs dims for more than one shift")
         return roll(input.reshape(-1), shifts, 0).reshape(tuple(input.shape))
+    if input.ndim == 0:  # PyTorch: a 0-d tensor rolls only without dims
+        raise IndexError(f"roll: dims {dims} given but the tensor has no dimensions (shape ())")
     dims = _dims(dims, input.ndim, "roll")
     if len(shifts) != len(dims):
         raise RuntimeError(f"roll: shifts ({len(shifts)}) and dimensions ({len(dims)}) must align")

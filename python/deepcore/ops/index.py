@@ -423,6 +423,17 @@ def take_along_dim(input, indices, dim=None):
 
 
 def take(input, index):
-    """input read as 1-d at index (any shape): the result has index's shape."""
+    """input read as 1-d at index (any shape): the result has index's shape. Negative indices count
+    from the end, as in PyTorch."""
     check_tensor("take", "input", input)
-    return gather(input.reshape(-1), 0, index.reshape(-1)).reshape(tuple(index.shape))
+    check_tensor("take", "index", index)
+    if index.dtype is not int64:
+        raise TypeError(f"take: index must be an int64 tensor, got {index.dtype.name}")
+    n, flat = input.numel(), index.reshape(-1)
+    if flat.numel():
+        lo, hi = int(flat.min().item()), int(flat.max().item())
+        if lo < -n or hi >= n:
+            raise IndexError(f"take: index {lo if lo < -n else hi} is out of range for a tensor of {n} elements")
+        if lo < 0:
+            flat = where(flat < 0, flat + n, flat)
+    return gather(input.reshape(-1), 0, flat).reshape(tuple(index.shape))

@@ -48,6 +48,9 @@ def linear(x, weight, bias=None, relu=False):
         out = out + bias if bias is not None else out
         return out.relu() if relu else out
     lead = tuple(x.shape[:-1])
-    x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+    rows = 1
+    for n in lead:
+        rows *= n
+    x2 = x if x.ndim == 2 else x.reshape(rows, x.shape[-1])   # not -1: ambiguous when in_features is 0
     out = Linear.apply(x2, weight, bias, bool(relu))
     return out if x.ndim == 2 else out.reshape(lead + (weight.shape[0],))

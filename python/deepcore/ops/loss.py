@@ -15,22 +15,22 @@ def _opt(t):
 
 
 class CrossEntropy(Function):
-    """Fused log-softmax + NLL over dim 1; the backward rebuilds softmax from the saved logsumexp."""
+    """Fused log-softmax + NLL over dim 1; the backward rebuilds softmax from the logits shifted by their
+    row max, as the forward does (a saved logsumexp, rounded to float32, would cost its rounding error)."""
 
     @staticmethod
     def forward(ctx, logits, target, weight, ignore_index, label_smoothing, reduction):
-        loss, lse, total_weight = logits._backend.cross_entropy(logits._data, target._data, _opt(weight),
-                                                                ignore_index, label_smoothing, reduction)
-        lse = Tensor._make(lse)
-        ctx.save_for_backward(logits, target, lse, weight)
+        loss, total_weight = logits._backend.cross_entropy(logits._data, target._data, _opt(weight),
+                                                           ignore_index, label_smoothing, reduction)
+        ctx.save_for_backward(logits, target, weight)
         ctx.args = ignore_index, label_smoothing, reduction, total_weight
         return Tensor._make(loss)
 
     @staticmethod
     def backward(ctx, g):
-        logits, target, lse, weight = ctx.saved_tensors
+        logits, target, weight = ctx.saved_tensors
         ignore_index, label_smoothing, reduction, total_weight = ctx.args
-        grad = g._backend.cross_entropy_backward(g._data, logits._data, target._data, lse._data, _opt(weight),
+        grad = g._backend.cross_entropy_backward(g._data, logits._data, target._data, _opt(weight),
                                                  ignore_index, label_smoothing, reduction, total_weight)
         return Tensor._make(grad), None, None, None, None, None
 

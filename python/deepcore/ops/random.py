@@ -2,8 +2,10 @@
 the in-place fills (uniform_, normal_, exponential_, bernoulli_, random_), bernoulli, normal and
 multinomial.
 
-Every draw is made on the CPU, so one seed gives the same numbers on every device. Samples carry no
-gradient (PyTorch's are zero too: these draws are not reparameterized).
+Every draw is made on the CPU, so one seed gives the same numbers on every device. Each takes
+generator= (a deepcore.Generator: its own stream, see generator.py) where PyTorch does; without one
+it draws from the global stream. Samples carry no gradient (PyTorch's are zero too: these draws are
+not reparameterized).
 """
 import numbers
 import time
@@ -13,16 +15,18 @@ from ..autograd import no_grad
 from ..dtypes import bool_, float32, float64, int64
 from ..tensor import Tensor, _default_float, _shape_arg, empty
 from ..device import as_device
+from ..generator import native_stream
 from ._checks import check_tensor
 from ._inplace import check_writable, records
 
 
-def _random(kind, size, dtype, device, requires_grad):
+def _random(kind, size, dtype, device, requires_grad, stream):
+    """A `kind` ('rand' or 'randn') draw from `stream` (an engine stream, None: the global one)."""
     dev = as_device(device)
     dt = _default_float(dtype)
     if not dt.is_floating_point:
         raise TypeError(f"{kind}: dtype must be float32 or float64, got {dt.name}")
-    nd = getattr(_C, kind)(_shape_arg(size, kind), dt._c)
+    nd = getattr(_C, kind)(_shape_arg(size, kind), dt._c, stream)
     t = Tensor._make(nd)
     if dev.type != "cpu":  # drawn on the CPU so a seed gives the same numbers on every device
         t = t.to(dev)
@@ -31,14 +35,14 @@ def _random(kind, size, dtype, device, requires_grad):
     return t
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False):
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform on [0, 1)."""
-    return _random("rand", size, dtype, device, requires_grad)
+    return _random("rand", size, dtype, device, requires_grad, native_stream("rand", generator, device))
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False):
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal."""
-    return _random("randn", size, dtype, device, requires_grad)
+    return _random("randn", size, dtype, device, requires_grad, native_stream("randn", generator, device))
 
 
 def rand_like(t, dtype=None, device=None):
@@ -51,7 +55,7 @@ def randn_like(t, dtype=None, device=None):
 
 def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False, *, generator=None):
     """Integers uniform on [low, high): randint(high, size) or randint(low, high, size)."""
-    _no_generator("randint", generator)
+    stream = native_stream("randint", generator, device)
     if isinstance(high, (tuple, list)) and size is None:  # torch.randint(high, size)
         low, high, size = 0, low, high
     if high is None:
@@ -59,13 +63,13 @@ def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=Fa
     if size is None:
         raise TypeError("randint: size is required, e.g. randint(0, 10, (3,))")
     t = Tensor._make(_C.randint(int(low), int(high), _shape_arg((size,) if isinstance(size, int) else size,
-                                                                "randint")))
+                                                                "randint"), stream))
     t = t.to(dtype=dtype, device=device) if (dtype or device) else t
     return t.requires_grad_() if requires_grad else t
 
 
-def randperm(n, dtype=None, device=None):
-    t = Tensor._make(_C.randperm(int(n)))
+def randperm(n, dtype=None, device=None, *, generator=None):
+    t = Tensor._make(_C.randperm(int(n), native_stream("randperm", generator, device)))
     return t.to(dtype=dtype, device=device) if (dtype or device) else t
 
 
@@ -91,27 +95,21 @@ def set_rng_state(state):
 
 # ---- in-place fills ------------------------------------------------------------------------------
 
-def _no_generator(op, generator):
-    if generator is not None:
-        raise NotImplementedError(f"{op}: generator= is not supported (deepcore has one global stream; seed it "
-                                  f"with deepcore.manual_seed)")
-
-
 def _fill(op, self, kernel, *params, generator=None):
     """Runs the native fill `kernel` on self (drawn on the CPU: a CUDA tensor gets a copy)."""
     check_tensor(op, "self", self)
-    _no_generator(op, generator)
+    stream = native_stream(op, generator, self.device)
     records(op, self)
     check_writable(op, self)
     if not self.dtype.is_floating_point:
         raise TypeError(f"{op}: expected a float32 or float64 tensor, got {self.dtype.name}")
     if self.is_cuda:
         host = empty(*self.shape, dtype=self.dtype)
-        getattr(_C, kernel)(host._data, *params)
+        getattr(_C, kernel)(host._data, *params, stream)
         with no_grad():
             self.copy_(host)
     else:
-        getattr(_C, kernel)(self._data, *params)
+        getattr(_C, kernel)(self._data, *params, stream)
     return self
 
 
@@ -147,25 +145,29 @@ def exponential_(self, lambd=1.0, *, generator=None):
     return _fill("exponential_", self, "exponential_", rate, generator=generator)
 
 
-def _uniform_like(shape, dtype):
-    return rand(*shape, dtype=dtype if dtype.is_floating_point else float64)
+def _uniform_like(shape, dtype, stream):
+    """Host uniforms for the composed draws below (made on the CPU for any device, as every draw is)."""
+    return _random("rand", shape, dtype if dtype.is_floating_point else float64, None, False, stream)
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
     """Fills self with 1 with probability p (a number or a tensor broadcast to self), else 0."""
     check_tensor("bernoulli_", "self", self)
-    _no_generator("bernoulli_", generator)
-    records("bernoulli_", self)
-    check_writable("bernoulli_", self)
+    return _bernoulli_fill("bernoulli_", self, p, native_stream("bernoulli_", generator, self.device))
+
+
+def _bernoulli_fill(op, self, p, stream):
+    records(op, self)
+    check_writable(op, self)
     if isinstance(p, Tensor):
-        _check_probabilities("bernoulli_", p)
-        u = _uniform_like(self.shape, p.dtype)
+        _check_probabilities(op, p)
+        u = _uniform_like(self.shape, p.dtype, stream)
         draw = u < p.detach().cpu().to(u.dtype)  # drawn on the host, compared there
     else:
-        q = _number("bernoulli_", "p", p)
+        q = _number(op, "p", p)
         if not 0.0 <= q <= 1.0:
-            raise RuntimeError(f"bernoulli_: expects p to be in [0, 1], but got p={q}")
-        draw = _uniform_like(self.shape, self.dtype) < q
+            raise RuntimeError(f"{op}: expects p to be in [0, 1], but got p={q}")
+        draw = _uniform_like(self.shape, self.dtype, stream) < q
     with no_grad():
         self.copy_(draw.to(self.dtype))
     return self
@@ -183,12 +185,12 @@ def _check_probabilities(op, p):
 def bernoulli(input, p=None, *, generator=None):
     """1 with probability input (elementwise; or with probability p, a number, for every element)."""
     check_tensor("bernoulli", "input", input)
-    _no_generator("bernoulli", generator)
+    stream = native_stream("bernoulli", generator, input.device)
     if p is not None:
         out = empty(*input.shape, dtype=input.dtype if input.dtype.is_floating_point else float32)
-        return bernoulli_(out, p).to(input.device)
+        return _bernoulli_fill("bernoulli", out, p, stream).to(input.device)
     _check_probabilities("bernoulli", input)
-    u = _uniform_like(input.shape, input.dtype)
+    u = _uniform_like(input.shape, input.dtype, stream)
     return (u < input.detach().cpu()).to(input.dtype).to(input.device)
 
 
@@ -200,7 +202,7 @@ def random_(self, from_=0, to=None, *, generator=None, **kwargs):
     if kwargs:
         raise TypeError(f"random_: unexpected keyword arguments {sorted(kwargs)}")
     check_tensor("random_", "self", self)
-    _no_generator("random_", generator)
+    stream = native_stream("random_", generator, self.device)
     records("random_", self)
     check_writable("random_", self)
     if to is None and from_ != 0:
@@ -213,21 +215,21 @@ def random_(self, from_=0, to=None, *, generator=None, **kwargs):
     if hi <= lo:
         raise RuntimeError(f"random_: expects 'from' to be less than 'to', but got from={lo} >= to={hi}")
     with no_grad():
-        self.copy_(randint(lo, hi, tuple(self.shape)))
+        self.copy_(Tensor._make(_C.randint(lo, hi, _shape_arg(tuple(self.shape), "random_"), stream)))
     return self
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
     """torch.normal: normal numbers of mean and std, each a tensor (broadcast together) or a number;
     with two numbers, size gives the shape."""
-    _no_generator("normal", generator)
     tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
     if size is not None:
         if tensors:
             raise RuntimeError("normal: size= is only accepted when mean and std are numbers")
+        native_stream("normal", generator, device)
         out = empty(*_shape_arg((size,) if isinstance(size, int) else tuple(size), "normal"),
                     dtype=dtype, device=device)
-        return normal_(out, mean, std).requires_grad_(requires_grad)
+        return normal_(out, mean, std, generator=generator).requires_grad_(requires_grad)
     if not tensors:
         raise TypeError("normal: give size= when mean and std are both numbers")
     for t in tensors:
@@ -238,9 +240,10 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     if isinstance(std, numbers.Real) and std < 0:
         raise RuntimeError(f"normal: expects std >= 0.0, but found std {std}")
     ref = tensors[0]
+    stream = native_stream("normal", generator, ref.device)
     shape = tuple(ref.shape) if len(tensors) == 1 else _broadcast(tuple(mean.shape), tuple(std.shape))
     with no_grad():
-        z = randn(*shape, dtype=ref.dtype).to(ref.device)
+        z = _random("randn", shape, ref.dtype, ref.device, False, stream)
         m = mean.detach() if isinstance(mean, Tensor) else mean
         sd = std.detach() if isinstance(std, Tensor) else std
         return z * sd + m
@@ -262,7 +265,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     gives (num_samples,), a 2-d one (rows, num_samples). Without replacement, each category at most
     once per row."""
     check_tensor("multinomial", "input", input)
-    _no_generator("multinomial", generator)
+    stream = native_stream("multinomial", generator, input.device)
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"multinomial: only supports floating-point dtypes for input, got {input.dtype.name}")
     if input.ndim not in (1, 2):
@@ -271,7 +274,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         raise TypeError(f"multinomial: num_samples must be an int, got {num_samples!r}")
     rows = input.detach().cpu().reshape(-1, input.shape[-1])  # one row per distribution
     try:
-        out = Tensor._make(_C.multinomial(rows.contiguous()._data, int(num_samples), bool(replacement)))
+        out = Tensor._make(_C.multinomial(rows.contiguous()._data, int(num_samples), bool(replacement), stream))
     except ValueError as e:
         raise RuntimeError(str(e)) from None
     out = out.reshape(int(num_samples)) if input.ndim == 1 else out

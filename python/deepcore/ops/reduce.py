@@ -5,6 +5,7 @@ from .. import _C
 from ..autograd import Function
 from ..tensor import Tensor
 from .._dims import expand_array, normalize_dim, normalize_dims
+from ..dtypes import int64
 
 R = _C.ReduceOp
 B = _C.BinaryOp
@@ -101,6 +102,23 @@ def _check_reducible(op, x):
         raise TypeError(f"{op}: not supported for bool tensors (convert with .float() or .long() first)")
 
 
+def _check_nonempty(op, x, dims):
+    """max/min have no identity: every reduced dim must have elements, even where the result is empty
+    (amax over dim 0 of shape (0, 0)), as in PyTorch."""
+    for d in dims:
+        if x.shape[d] == 0:
+            raise ValueError(f"{op}: cannot reduce over the empty dimension {d} (input shape {tuple(x.shape)}); "
+                             f"there is no identity for {op}")
+
+
+def _extreme_of_bool(fn, x, *args):
+    """max/min of a bool tensor (PyTorch allows them: any/all along the dims) on its int64 copy."""
+    out = fn(x.to(int64), *args)
+    if isinstance(out, tuple):
+        return type(out)(out[0].to(x.dtype), out[1])
+    return out.to(x.dtype)
+
+
 def sum(x, dim=None, keepdim=False):
     _check_reducible("sum", x)
     return Sum.apply(x, normalize_dims(dim, x.ndim, "sum"), keepdim)
@@ -118,14 +136,16 @@ MinResult = namedtuple("min", ["values", "indices"])  # type: ignore[name-match]
 
 
 def _extreme(cls, is_max, result_type, name, x, dim, keepdim):
-    _check_reducible(name, x)
+    if isinstance(dim, Tensor):  # max(a, b): the elementwise maximum, as in torch.max(a, b)
+        return x.maximum(dim) if is_max else x.minimum(dim)
+    if x.dtype.name == "bool":
+        return _extreme_of_bool(lambda t: _extreme(cls, is_max, result_type, name, t, dim, keepdim), x)
     if dim is None:
         if x.numel() == 0:
             raise ValueError(f"{name}: the tensor is empty (shape {tuple(x.shape)}); there is no {name}")
         return cls.apply(x, tuple(range(x.ndim)), False)
-    if isinstance(dim, Tensor):  # max(a, b): the elementwise maximum, as in torch.max(a, b)
-        return x.maximum(dim) if is_max else x.minimum(dim)
     d = normalize_dim(dim, x.ndim, name)
+    _check_nonempty(name, x, (d,) if x.ndim else ())
     values = cls.apply(x, (d,) if x.ndim else (), keepdim)
     indices = Tensor._make(x._backend.arg_reduce(is_max, x._data, d, keepdim))
     return result_type(values, indices)
@@ -139,14 +159,20 @@ def min(x, dim=None, keepdim=False):
     return _extreme(Min, False, MinResult, "min", x, dim, keepdim)
 
 
+def _amax_amin(cls, name, x, dim, keepdim):
+    if x.dtype.name == "bool":
+        return _extreme_of_bool(lambda t: _amax_amin(cls, name, t, dim, keepdim), x)
+    dims = normalize_dims(dim, x.ndim, name)
+    _check_nonempty(name, x, dims)
+    return cls.apply(x, dims, keepdim)
+
+
 def amax(x, dim=None, keepdim=False):
-    _check_reducible("amax", x)
-    return Max.apply(x, normalize_dims(dim, x.ndim, "amax"), keepdim)
+    return _amax_amin(Max, "amax", x, dim, keepdim)
 
 
 def amin(x, dim=None, keepdim=False):
-    _check_reducible("amin", x)
-    return Min.apply(x, normalize_dims(dim, x.ndim, "amin"), keepdim)
+    return _amax_amin(Min, "amin", x, dim, keepdim)
 
 
 def _arg(is_max, x, dim, keepdim):
@@ -158,7 +184,9 @@ def _arg(is_max, x, dim, keepdim):
             raise ValueError(f"{name}: the tensor is empty; there is no {name}")
         out = Tensor._make(x._backend.arg_reduce(is_max, flat._data, 0, False))
         return out.reshape((1,) * x.ndim) if keepdim else out
-    return Tensor._make(x._backend.arg_reduce(is_max, x._data, normalize_dim(dim, x.ndim, name), keepdim))
+    d = normalize_dim(dim, x.ndim, name)
+    _check_nonempty(name, x, (d,) if x.ndim else ())
+    return Tensor._make(x._backend.arg_reduce(is_max, x._data, d, keepdim))
 
 
 def argmax(x, dim=None, keepdim=False):

@@ -30,10 +30,14 @@ def _infer_shape(shape, numel, op):
 
 
 def _reshape_array(nd, shape):
-    """A view when `nd` is contiguous, else a contiguous copy viewed as `shape`."""
-    be = Tensor._backend_of_array(nd)
+    """A view wherever one can read `shape` from nd's layout (view's rule: a strided slice unsqueezed,
+    flattened within a contiguous run), else a contiguous copy viewed as `shape`, as PyTorch's reshape.
+    (unsqueeze, squeeze and flatten are reshapes: they must stay views, so writes through them land.)"""
     if not nd.is_contiguous():
-        nd = be.contiguous(nd)
+        strides = _view_strides(tuple(nd.shape), tuple(nd.strides), tuple(shape))
+        if strides is not None:
+            return _C.view(nd, list(shape), list(strides), nd.offset)
+        nd = Tensor._backend_of_array(nd).contiguous(nd)
     return _C.view(nd, list(shape), list(contiguous_strides(shape)), nd.offset)
 
 
@@ -140,6 +144,8 @@ def permute(x, *dims):
 
 def transpose(x, dim0, dim1):
     d0, d1 = normalize_dim(dim0, x.ndim, "transpose"), normalize_dim(dim1, x.ndim, "transpose")
+    if x.ndim == 0:  # dims 0 and -1 of a 0-d tensor name the tensor itself (PyTorch): nothing to swap
+        return Permute.apply(x, ())
     dims = list(range(x.ndim))
     dims[d0], dims[d1] = dims[d1], dims[d0]
     return Permute.apply(x, tuple(dims))
@@ -394,6 +400,8 @@ def chunk(x, chunks, dim=0):
     if int(chunks) <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     d = normalize_dim(dim, x.ndim, "chunk")
+    if x.shape[d] == 0:  # PyTorch: an empty dim gives `chunks` empty pieces
+        return split(x, [0] * int(chunks), d)
     return split(x, max(1, -(-x.shape[d] // int(chunks))), d)
 
 

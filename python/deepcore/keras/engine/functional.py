@@ -266,8 +266,14 @@ class Network(Layer):
         return saving.to_json(self, **kwargs)
 
     def save_weights(self, filepath, overwrite=True, save_format=None):
-        """All weights to a safetensors file (tensors named 'layer/weight', Keras layouts)."""
-        saving.save_weights(self, filepath)
+        """All weights to a safetensors file (tensors named 'layer/weight', Keras layouts), written
+        atomically. overwrite=False and the file exists: asks, as Keras does (FileExistsError when
+        there is no terminal to ask). save_format (Keras 2's 'h5' or 'tf') is refused unless it names
+        this one format: deepcore writes safetensors only."""
+        if save_format not in (None, "safetensors"):
+            raise ValueError(f"save_weights: save_format={save_format!r} is not supported; deepcore writes "
+                             f"safetensors files only (leave save_format out)")
+        saving.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath, by_name=False, skip_mismatch=False):
         """Loads weights saved by save_weights or save: by layer order (Keras' default; layer names may differ),

@@ -1,8 +1,11 @@
 """Model config, weights files, save and load_model.
 
-Files (save / save_weights) are safetensors (deepcore.save): one tensor per weight, named
-``layer/weight``, in Keras' layouts; the architecture (get_config) and the compile settings are JSON
-in the header's metadata. Nothing is pickled; corrupt or truncated files raise ValueError.
+Files (save / save_weights) are safetensors (deepcore.save, so written atomically): one tensor per
+weight, named ``layer/weight``, in Keras' layouts; the architecture (get_config) and the compile
+settings are JSON in the header's metadata. Nothing is pickled; corrupt, truncated or foreign files
+raise ValueError naming the file. load_model checks the configuration against the weights the file
+holds while it builds the layers, before each weight is allocated: a small file cannot make it
+allocate a large model.
 
 The functions take the model as their first argument (Network and Model call them from their
 methods); classes are found by name through layers/serialization.py, so this module imports no
@@ -10,13 +13,17 @@ model class.
 """
 import contextlib
 import json
+import math
+import os
+import sys
 
 from ... import io as _io
+from ...tensor import from_numpy
 from .. import _common
 from .. import losses as _losses
 from .. import optimizers as _optimizers
 from .._common import as_list
-from ..layers.base import InputLayer
+from ..layers.base import InputLayer, weight_guard
 from ..layers.serialization import deserialize_layer
 
 _CONFIG_KEY = "deepcore.keras.model_config"
@@ -144,24 +151,57 @@ def _weights_payload(model):
     return tensors, {_WEIGHTS_KEY: json.dumps(names)}
 
 
-def save_weights(model, filepath):
+def _may_write(filepath, overwrite):
+    """Whether to write `filepath`. overwrite=False and the file exists: Keras asks on the terminal
+    ('[WARNING] ... already exists - overwrite? [y/n]', 'n' returns without saving); with no terminal
+    to ask (a script, CI), FileExistsError instead of Keras' EOFError or a hang."""
+    if overwrite or hasattr(filepath, "write") or not os.path.exists(filepath):
+        return True
+    if not getattr(sys.stdin, "isatty", lambda: False)():
+        raise FileExistsError(f"{os.fspath(filepath)!r} already exists and overwrite=False: pass overwrite=True "
+                              f"to replace it")
+    answer = input(f"[WARNING] {os.fspath(filepath)} already exists - overwrite? [y/n]").strip().lower()
+    while answer not in ("y", "n"):
+        answer = input('Enter "y" (overwrite) or "n" (cancel).').strip().lower()
+    if answer == "n":
+        return False
+    print("[TIP] Next time specify overwrite=True!")
+    return True
+
+
+def save_weights(model, filepath, overwrite=True):
     model._require_built()
+    if not _may_write(filepath, overwrite):
+        return
     tensors, meta = _weights_payload(model)
     _io.save(tensors, filepath, metadata=meta)
 
 
 def load_weights(model, filepath, by_name=False, skip_mismatch=False):
     model._require_built()
-    tensors = _io.load(filepath)
-    meta = _io.load_metadata(filepath)
+    filepath = filepath if hasattr(filepath, "read") else os.fspath(filepath)
+    tensors, meta = _io.read_tensors(filepath, who="load_weights")  # the file is read (and checked) once
     _assign_weights(model, filepath, tensors, meta, by_name, skip_mismatch)
 
 
-def _assign_weights(model, filepath, tensors, meta, by_name=False, skip_mismatch=False):
+def _saved_layer_list(filepath, meta, who="load_weights"):
+    """[[layer name, [weight keys]]] from the file, or None for a plain safetensors file."""
+    if _WEIGHTS_KEY not in meta:
+        return None
     try:
-        saved = json.loads(meta[_WEIGHTS_KEY]) if _WEIGHTS_KEY in meta else None
-    except json.JSONDecodeError as e:
-        raise ValueError(f"load_weights: {filepath!r} has a damaged layer list ({e})") from None
+        saved = json.loads(meta[_WEIGHTS_KEY])
+    except (ValueError, RecursionError) as e:  # ValueError: JSONDecodeError, or an over-long integer
+        raise ValueError(f"{who}: {filepath!r} has a damaged layer list ({e})") from None
+    if not isinstance(saved, list) or not all(
+            isinstance(e, list) and len(e) == 2 and isinstance(e[0], str) and isinstance(e[1], list) and
+            all(isinstance(k, str) for k in e[1]) for e in saved):
+        raise ValueError(f"{who}: {filepath!r} has a damaged layer list (expected [[layer name, [weight names]], "
+                         f"...])")
+    return saved
+
+
+def _assign_weights(model, filepath, tensors, meta, by_name=False, skip_mismatch=False):
+    saved = _saved_layer_list(filepath, meta)
     if saved is None:  # a plain safetensors file: group 'layer/weight' keys in file order
         saved, index = [], {}
         for key in tensors:
@@ -234,9 +274,11 @@ def _serialize_metrics(metrics):
     return [_serialize_object(m) for m in as_list(metrics)]
 
 
-def save_model(model, filepath, include_optimizer=True):
+def save_model(model, filepath, include_optimizer=True, overwrite=True):
     """Architecture + weights (+ the compile settings of a compiled model) in one safetensors file."""
     model._require_built()
+    if not _may_write(filepath, overwrite):
+        return
     tensors, meta = _weights_payload(model)
     meta[_CONFIG_KEY] = json.dumps(_architecture(model))
     if model._compiled and include_optimizer:
@@ -247,26 +289,85 @@ def save_model(model, filepath, include_optimizer=True):
     _io.save(tensors, filepath, metadata=meta)
 
 
+class _WeightBudget:
+    """load_model's check of each weight a layer is about to allocate against the file's weights:
+    the same shape as the file's tensor of that name, and never more values in all than the file
+    holds (weights are assigned one to one after the build, so any excess is an error anyway)."""
+
+    def __init__(self, filepath, shapes):
+        self.filepath = filepath
+        self.left = sum(math.prod(shape) for shape in shapes.values())
+        self.shapes = {}  # 'layer/weight' -> shape; a nested layer's weights are 'outer/layer/weight' on disk
+        for key, shape in shapes.items():
+            short = "/".join(key.split("/")[-2:])
+            self.shapes[short] = None if short in self.shapes else tuple(shape)  # None: ambiguous, not checked
+
+    def __call__(self, layer, name, shape):
+        where = f"load_model: {self.filepath!r}: layer {layer.name!r} is configured with a weight {name!r} of shape"
+        stored = self.shapes.get(f"{layer.name}/{name}")
+        if any(s < 0 for s in shape):
+            raise ValueError(f"{where} {shape}, which has a negative size")
+        if stored is not None and stored != shape:
+            raise ValueError(f"{where} {shape}, but the file stores it with shape {stored}: the configuration does "
+                             f"not match the weights")
+        n = math.prod(shape)
+        if n > self.left:
+            raise ValueError(f"{where} {shape} ({n} values), but the file holds only {self.left} more weight "
+                             f"values: the configuration does not match the weights")
+        self.left -= n
+
+
+def _json_entry(filepath, meta, key, what):
+    try:
+        return json.loads(meta[key])
+    except (ValueError, RecursionError) as e:  # ValueError: JSONDecodeError, or an over-long integer
+        raise ValueError(f"load_model: {filepath!r} has a damaged {what} ({e})") from None
+
+
+def _rebuild(filepath, config, custom_objects, shapes):
+    """The model of `config`, each weight checked against `shapes` (the file's) before it is made."""
+    token = weight_guard.set(_WeightBudget(filepath, shapes))
+    try:
+        return model_from_config(config, custom_objects)
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError, RecursionError) as e:
+        if str(e).startswith(f"load_model: {filepath!r}"):
+            raise
+        raise ValueError(f"load_model: {filepath!r}: the model configuration cannot be rebuilt "
+                         f"({type(e).__name__}: {e})") from e
+    finally:
+        weight_guard.reset(token)
+
+
 def load_model(filepath, custom_objects=None, compile=True):
     """Rebuilds a model saved by model.save: architecture, weights and (compile=True) the compile settings.
-    Custom layers, activations, losses and Lambda functions are looked up in custom_objects."""
-    meta = _io.load_metadata(filepath)
-    if _CONFIG_KEY not in meta:
-        raise ValueError(f"load_model: {filepath!r} holds no model configuration (is it a weights file from "
-                         f"save_weights? Build the model in code and call model.load_weights)")
-    tensors = _io.load(filepath)  # validates the whole file: a truncated or corrupt one raises here
-    try:
-        config = json.loads(meta[_CONFIG_KEY])
-    except json.JSONDecodeError as e:
-        raise ValueError(f"load_model: {filepath!r} has a damaged model configuration ({e})") from None
-    model = model_from_config(config, custom_objects)
+    Custom layers, activations, losses and Lambda functions are looked up in custom_objects. The file
+    is checked first (see deepcore.load), then the configuration against its weights, as the layers
+    are built; a file that does not fit raises ValueError naming it."""
+    filepath = filepath if hasattr(filepath, "read") else os.fspath(filepath)
+    with _io.open_safetensors(filepath, who="load_model") as st:
+        meta = st.metadata
+        if _CONFIG_KEY not in meta:
+            raise ValueError(f"load_model: {filepath!r} holds no model configuration (is it a weights file from "
+                             f"save_weights? Build the model in code and call model.load_weights)")
+        # The data first: its size was checked against the file's, and the checksum then vouches for the
+        # configuration too (a flipped digit in a learning rate would otherwise load silently).
+        tensors = {name: from_numpy(arr) for name, arr in st.read_arrays().items()}
+        shapes = st.shapes
+    config = _json_entry(filepath, meta, _CONFIG_KEY, "model configuration")
+    training = _json_entry(filepath, meta, _TRAINING_KEY, "training configuration") \
+        if compile and _TRAINING_KEY in meta else None
+    _saved_layer_list(filepath, meta, "load_model")  # damaged: refused before anything is built
+    model = _rebuild(filepath, config, custom_objects, shapes)
     _assign_weights(model, filepath, tensors, meta)
-    if compile and _TRAINING_KEY in meta:
-        training = json.loads(meta[_TRAINING_KEY])
-        with _custom_objects_in_scope(custom_objects):
-            model.compile(optimizer=_optimizers.get(training["optimizer_config"], custom_objects),
-                          loss=_deserialize_loss(training["loss"]), metrics=training.get("metrics"),
-                          loss_weights=training.get("loss_weights"))
-            if model.built:
-                model._compile_outputs()
+    if training is not None:
+        try:
+            with _custom_objects_in_scope(custom_objects):
+                model.compile(optimizer=_optimizers.get(training["optimizer_config"], custom_objects),
+                              loss=_deserialize_loss(training["loss"]), metrics=training.get("metrics"),
+                              loss_weights=training.get("loss_weights"))
+                if model.built:
+                    model._compile_outputs()
+        except (KeyError, TypeError, AttributeError, IndexError, ValueError) as e:
+            raise ValueError(f"load_model: {filepath!r}: the training configuration cannot be restored "
+                             f"({type(e).__name__}: {e})") from e
     return model

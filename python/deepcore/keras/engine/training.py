@@ -464,8 +464,10 @@ class Model(Network):
 
     # ---- files -----------------------------------------------------------------------------------
     def save(self, filepath, overwrite=True, include_optimizer=True):
-        """Architecture + weights (+ compile settings) in one safetensors file; load with load_model."""
-        saving.save_model(self, filepath, include_optimizer)
+        """Architecture + weights (+ compile settings) in one safetensors file, written atomically; load
+        with load_model. overwrite=False and the file exists: asks, as Keras does (FileExistsError when
+        there is no terminal to ask)."""
+        saving.save_model(self, filepath, include_optimizer, overwrite=overwrite)
 
 
 register(Model)

@@ -12,6 +12,7 @@ the conv/pool kernels read). Built-in layers that declare ``_internal_layout = T
 internal layout; every other layer (user subclasses, Lambda) sees Keras' layout, converted at
 its edges (``_common.to_keras`` / ``to_internal``; a no-op for other ranks).
 """
+import contextvars
 import inspect
 
 import numpy as np
@@ -39,6 +40,11 @@ class _WeightSpec:
         self.name, self.attr, self.trainable = name, attr, trainable
         self.to_keras, self.from_keras = to_keras, from_keras
         self.regularizer, self.constraint = regularizer, constraint
+
+
+# Set by load_model while it rebuilds a model from a file: called with (layer, name, shape) before a
+# weight is allocated, so a config asking for more than the file's weights fails before the memory is spent.
+weight_guard: contextvars.ContextVar = contextvars.ContextVar("weight_guard", default=None)
 
 
 def _shape_tuple(shape):
@@ -100,6 +106,9 @@ class Layer(Module):
         if shape is None:
             raise ValueError(f"{self.name}.add_weight({name!r}): a shape is required")
         shape = tuple(int(s) for s in shape)
+        guard = weight_guard.get()
+        if guard is not None:
+            guard(self, name, shape)
         init = initializers.get(initializer if initializer is not None else "glorot_uniform")
         with no_grad():
             value = init(shape, dtype) if callable(init) else None
