@@ -73,6 +73,20 @@ def test_batch_norm_eval_uses_the_running_statistics(rng):
         ref, arrays=[x, w, b], rng=rng)
 
 
+def test_batch_norm_eval_gradient_on_a_channels_last_view(rng):
+    """The layout on which torch 2.13's CPU kernel returns a wrong input gradient (a permuted view that is
+    also channels-last): deepcore's gradient is the closed form, g / sqrt(running_var + eps) per channel."""
+    base = rng.standard_normal((3, 3, 1, 2)).astype(np.float32)
+    g = rng.standard_normal((1, 2, 3, 3)).astype(np.float32)
+    var = np.array([1.0, 0.5], np.float32)
+    leaf = deepcore.tensor(base, requires_grad=True)
+    x = leaf.permute(2, 3, 0, 1)
+    y = deepcore.nn.functional.batch_norm(x, deepcore.zeros(2), deepcore.tensor(var), training=False)
+    y.backward(deepcore.tensor(g))
+    expected = (g / np.sqrt(var + 1e-5)[None, :, None, None]).transpose(2, 3, 0, 1)
+    assert_close(leaf.grad.numpy(), expected, 1e-6, 1e-6, "batch_norm eval input gradient")
+
+
 @pytest.mark.parametrize("momentum", [0.1, 0.3, 1.0])
 def test_batch_norm_training_moves_the_running_statistics(momentum, rng):
     x = rng.standard_normal((6, 4, 3)) * 3 + 2

@@ -18,6 +18,8 @@ import os
 import subprocess
 import sys
 
+import numpy as np
+
 import pytest
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs Linux's /proc")
@@ -118,3 +120,33 @@ def test_fresh_leaves_are_freed_without_the_cyclic_collector():
     leaf used in a graph waited for the cyclic collector (2 objects a leaf; with the collector off
     RSS grew ~16 MiB per 1,000 such 32x32 leaves)."""
     assert_flat(measure("fresh_leaves"), "10,000 fresh 32x32 leaves, each in a graph dropped without backward")
+
+
+@pytest.mark.parametrize("op", ["relu", "sigmoid", "tanh", "exp", "softmax"])
+def test_ops_that_save_their_output_leave_no_cycle(op):
+    """An op whose backward reads its own output (relu, sigmoid, tanh, exp, softmax) once made the cycle
+    output -> node -> saved output, so each such graph waited for the cyclic collector (the 'graphs'
+    scenario above grew 112 MiB over 10,000 steps). The saved output is now weak to its node."""
+    import gc
+    import weakref
+
+    import deepcore
+
+    fn = {"softmax": lambda t: deepcore.softmax(t, dim=-1)}.get(op, getattr(deepcore, op, None))
+    gc.collect()
+    gc.disable()
+    try:
+        x = deepcore.randn(4, 5, requires_grad=True)
+        y = fn(x)
+        node = weakref.ref(y.grad_fn)
+        del y
+        assert node() is None, f"{op}: the graph of a dropped output is alive until the cyclic collector runs"
+    finally:
+        gc.enable()
+    y = fn(x)
+    g = np.random.default_rng(0).standard_normal((4, 5))
+    y.backward(deepcore.tensor(g.astype(np.float32)))  # the unpacked output still gives the right gradient
+    a, out = x.detach().numpy().astype(np.float64), y.detach().numpy().astype(np.float64)
+    expected = {"relu": g * (a > 0), "sigmoid": g * out * (1 - out), "tanh": g * (1 - out ** 2), "exp": g * out,
+                "softmax": out * (g - (g * out).sum(-1, keepdims=True))}[op]
+    assert np.abs(x.grad.numpy() - expected).max() < 1e-5

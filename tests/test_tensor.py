@@ -38,6 +38,11 @@ def test_full_infers_dtype():
     ([[1, 2], [3, 4]], deepcore.int64, np.int64), ([1, 2.5], deepcore.float32, np.float32),
     (np.array([1.0, 2.0]), deepcore.float64, np.float64), (np.array([1, 2], dtype=np.int32), deepcore.int64, np.int64),
     (np.array([1.5], dtype=np.float16), deepcore.float32, np.float32),
+    # NumPy float64 scalars (a float subclass) keep float64, as torch.tensor infers, alone or in lists
+    (np.float64(0.1), deepcore.float64, np.float64), ([np.float64(0.1), 2.0], deepcore.float64, np.float64),
+    ([[np.float64(1.0)], [2.0]], deepcore.float64, np.float64), (np.float32(0.1), deepcore.float32, np.float32),
+    ([np.float32(1.0), 2.0], deepcore.float32, np.float32), ([np.array([1.0]), np.array([2.0])], deepcore.float64,
+                                                            np.float64),
 ], ids=str)
 def test_tensor_infers_dtype(data, dtype, np_dtype):
     t = deepcore.tensor(data)

@@ -146,16 +146,20 @@ std::tuple<NDArray, double> cross_entropy(const NDArray& logits_in, const NDArra
           if (!std::isfinite(m)) m = (m != m) ? m : T(0);
           for (int64_t c = 0; c < C; ++c) s += double(std::exp(xr[c * inner] - m));
         }
-        const double row_lse = double(m) + std::log(s);
+        // Everything relative to the max: (m + log s) - x_t would cancel to 0 for logits near 1e16,
+        // while log s - (x_t - m) keeps the log s term (x_t - m is exact by Sterbenz near the max).
+        const double log_s = std::log(s);
+        const double md = double(m);
         const int64_t t = pt[r];
         double loss = 0;
         if (t != ignore_index) {
           const double wt = pw ? double(pw[t]) : 1.0;
-          loss = (1.0 - eps) * wt * (row_lse - double(xr[t * inner]));
+          loss = (1.0 - eps) * wt * (log_s - (double(xr[t * inner]) - md));
           if (eps > 0) {
-            double weighted_x = 0;
-            for (int64_t c = 0; c < C; ++c) weighted_x += (pw ? double(pw[c]) : 1.0) * double(xr[c * inner]);
-            loss += eps / double(C) * (weight_sum * row_lse - weighted_x);
+            double weighted_shifted_x = 0;  // sum_c w_c (x_c - m)
+            for (int64_t c = 0; c < C; ++c)
+              weighted_shifted_x += (pw ? double(pw[c]) : 1.0) * (double(xr[c * inner]) - md);
+            loss += eps / double(C) * (weight_sum * log_s - weighted_shifted_x);
           }
           w_sum += wt;
         }

@@ -50,6 +50,10 @@ from .ops.pointwise import (
     isclose, isfinite, isinf, isnan, isneginf, isposinf, lerp, logical_and, logical_not, logical_or, logical_xor,
     nan_to_num, reciprocal, rsqrt,
 )
+from ._torch_functions import (
+    broadcast_shapes, broadcast_tensors, broadcast_to, eq, ge, greater, greater_equal, gt, is_floating_point, le,
+    less, less_equal, lt, meshgrid, ne, not_equal, select, std, std_mean, t, var, var_mean,
+)
 from ._tensor_api import (
     BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, erf, erfinv, floor_divide, fmod, remainder, where,
 )

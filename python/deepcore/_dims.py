@@ -18,7 +18,9 @@ def normalize_dims(dims, ndim, op):
         return tuple(range(ndim))
     if isinstance(dims, int):
         dims = (dims,)
-    out = tuple(sorted(normalize_dim(d, ndim, op) for d in dims)) if ndim else ()
+    # A 0-d tensor accepts dim 0 / -1 (reducing nothing) but still range-checks: sum(5) is an IndexError.
+    checked = [normalize_dim(d, ndim, op) for d in dims]
+    out = tuple(sorted(checked)) if ndim else ()
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: dim {tuple(dims)} names a dimension twice")
     return out

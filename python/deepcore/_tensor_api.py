@@ -13,6 +13,7 @@ from .dtypes import as_dtype, bool_, float32, float64, int64
 from .ops import arrange, elementwise as ew, index, matmul as mmul, normalization, pointwise as pw
 from .ops import random as rnd, reduce as red, scan, shape as shp, sort as srt
 from .ops._inplace import adopt, check_writable, records, source
+from ._torch_functions import select
 from .tensor import Size, Tensor, empty, full, tensor, zeros
 
 # ---- type strings and the legacy typed constructors ---------------------------------------------
@@ -230,6 +231,7 @@ def methods():
     fmod = _binary_op(ew.Fmod, "fmod")
     floor_divide = _binary_op(ew.FloorDivide, "floor_divide")
     table = {
+        "select": select,
         # creation and conversion
         "type": type_, "new_tensor": new_tensor, "new_zeros": new_zeros, "new_ones": new_ones,
         "new_full": new_full, "new_empty": new_empty,

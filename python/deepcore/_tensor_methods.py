@@ -5,7 +5,7 @@ tensor's memory (the lecture's ``w1 -= learning_rate * w1.grad``).
 """
 from . import _C, _tensor_api
 from .autograd import backward as _backward, is_grad_enabled
-from .dtypes import promote, promote_scalar
+from .dtypes import float32 as _float32, float64 as _float64, promote_scalar, result_type
 from .ops import activation, elementwise as ew, index, indexing, matmul as mmul, memory, reduce as red, shape as shp
 from .ops._inplace import adopt, check_overlap, check_writable, records, source
 from .tensor import Tensor
@@ -56,7 +56,7 @@ def div(a, b):
 
 
 def pow(a, b):
-    return ew.binary(ew.Pow, "pow", *_floats(a, b))
+    return ew.power(a, b)   # integer operands stay int64, as in PyTorch
 
 
 def maximum(a, b):
@@ -84,6 +84,12 @@ def _inplace(name):
                 raise TypeError(f"{name}_() got an unexpected keyword argument '{next(iter(kwargs))}'")
             if kwargs["alpha"] != 1:
                 other = _times_alpha(f"{name}_", self, other, kwargs["alpha"])
+        if name == "pow" and not self.dtype.is_floating_point:
+            # integer powers are composed (ops/elementwise.power), not one kernel: computed, then written back
+            result = fn(self, other)
+            _check_inplace_result(name, self, result)
+            self._backend.copy_(self._data, result._data)
+            return self
         tracked = is_grad_enabled() and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
         if tracked:
             if self.is_leaf and self.requires_grad:
@@ -98,18 +104,18 @@ def _inplace(name):
             self.grad_fn, self._output_nr, self._requires_grad = result.grad_fn, result._output_nr, True
             return self
         if isinstance(other, Tensor):
-            _check_inplace_result(name, self, other, promote(self.dtype, other.dtype))
+            _check_inplace_result(name, self, other, result_type(self, other))
             if other.device != self.device:
                 raise ValueError(f"{name}_: expected both tensors on the same device, got {self.device} and "
                                  f"{other.device}")
             if other.dtype is not self.dtype:
                 other = other.to(self.dtype)
-            if name in ("div", "pow") and not self.dtype.is_floating_point:
+            if name == "div" and not self.dtype.is_floating_point:
                 raise TypeError(f"{name}_: result type float can't be cast to the integer tensor being modified")
             self._backend.binary(op, self._data, other._data, self._data)
         else:
             _check_inplace_result(name, self, None, promote_scalar(self.dtype, other))
-            if name in ("div", "pow") and not self.dtype.is_floating_point:
+            if name == "div" and not self.dtype.is_floating_point:
                 raise TypeError(f"{name}_: result type float can't be cast to the integer tensor being modified")
             self._backend.binary_scalar(op, self._data, other, False, self._data)
         return self
@@ -155,39 +161,61 @@ def _forward(fn):
 
 
 def zero_(self):
-    return fill_(self, 0)
+    return _fill(self, 0, "zero_")
 
 
 def fill_(self, value):
-    if self.requires_grad and is_grad_enabled():
-        raise RuntimeError("fill_: a leaf Variable that requires grad is being used in an in-place operation")
+    return _fill(self, value, "fill_")
+
+
+def _fill(self, value, op):
+    """On a tensor of the graph the write is recorded (the old value gets a zero gradient), as PyTorch
+    does; a leaf that requires grad is refused."""
+    if records(op, self):
+        return indexing.recorded_write(op, self, Ellipsis, float(value))
     self._backend.copy_(self._data, self._backend.full_on([], float(value), self.dtype._c, self.device.index))
     return self
 
 
 def copy_(self, src):
-    if self.requires_grad and is_grad_enabled():
-        raise RuntimeError("copy_: a leaf Variable that requires grad is being used in an in-place operation")
     if not isinstance(src, Tensor):
         src = Tensor(src)
+    tracked = records("copy_", self, src)
     if src.device != self.device:
         src = src.to(self.device)
+    if tracked:  # the gradient goes to src (summed over its broadcast); the old value gets none
+        return indexing.recorded_write("copy_", self, Ellipsis, src)
     self._backend.copy_(self._data, src._data)
     return self
 
 
-def var(self, dim=None, unbiased=True, keepdim=False, correction=None):
-    dims = red.normalize_dims(dim, self.ndim, "var")
+def _variance(self, dim, unbiased, keepdim, correction, op):
+    if not self.dtype.is_floating_point:   # (deepcore has no complex dtypes)
+        raise RuntimeError(f"{op}: std and var only support floating point and complex dtypes, "
+                           f"got {self.dtype.name}")
+    if isinstance(dim, bool):   # x.std(False): the legacy overload std(unbiased)
+        dim, unbiased = None, dim
+    dims = red.normalize_dims(dim, self.ndim, op)
     n = 1
     for d in dims:
         n *= self.shape[d]
     ddof = correction if correction is not None else (1 if unbiased else 0)
-    centered = self - red.mean(self, dims, keepdim=True)
-    return red.sum(centered * centered, dims, keepdim) / max(n - ddof, 0)
+    # float32 accumulates in float64, as PyTorch's CPU kernel does: squares of 1e20 overflow float32, and
+    # std's square root brings the result back into range (std([1e30, 0, -1e30]) is 1e30, not inf).
+    x = self.to(_float64) if self.dtype is _float32 else self
+    centered = x - red.mean(x, dims, keepdim=True)
+    result = red.sum(centered * centered, dims, keepdim) / max(n - ddof, 0)
+    if op == "std":
+        result = result.sqrt()
+    return result.to(self.dtype) if result.dtype is not self.dtype else result
+
+
+def var(self, dim=None, unbiased=True, keepdim=False, correction=None):
+    return _variance(self, dim, unbiased, keepdim, correction, "var")
 
 
 def std(self, dim=None, unbiased=True, keepdim=False, correction=None):
-    return var(self, dim, unbiased, keepdim, correction).sqrt()
+    return _variance(self, dim, unbiased, keepdim, correction, "std")
 
 
 def clamp_(self, min=None, max=None):
@@ -264,7 +292,8 @@ def install():
         "floor": lambda self: ew.rounding(self, _C.UnaryOp.floor),
         "ceil": lambda self: ew.rounding(self, _C.UnaryOp.ceil),
         "round": lambda self, decimals=0: ew.rounding(self, _C.UnaryOp.round, decimals),
-        "sign": lambda self: Tensor._make(self._backend.unary(_C.UnaryOp.sign, self._data, None)),
+        # piecewise constant as floor is: the same zero-gradient Function, so sign() joins the graph
+        "sign": lambda self: ew.rounding(self, _C.UnaryOp.sign),
         "clamp": ew.clamp, "clip": ew.clamp, "clamp_": clamp_,
         "masked_fill": ew.masked_fill, "masked_fill_": masked_fill_, "triu": ew.triu, "tril": ew.tril,
         "sum": red.sum, "mean": red.mean, "max": red.max, "min": red.min, "amax": red.amax, "amin": red.amin,

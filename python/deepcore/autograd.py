@@ -161,12 +161,38 @@ class Context:
                                "tensors after they have already been freed). Saved intermediate values of the "
                                "graph are freed when you call .backward(); specify retain_graph=True if you "
                                "need to backward through the graph a second time.")
-        for t, v in zip(self._saved, self._versions):
+        saved = self._saved
+        if any(type(t) is _SavedOutput for t in saved):
+            saved = tuple(t.unpack() if type(t) is _SavedOutput else t for t in saved)
+        for t, v in zip(saved, self._versions):
             if t is not None and t._data.version != v:
                 raise RuntimeError(f"one of the variables needed for gradient computation has been modified by "
                                    f"an inplace operation: a tensor of shape {tuple(t.shape)} is at version "
                                    f"{t._data.version}; expected version {v}")
-        return self._saved
+        return saved
+
+
+class _SavedOutput:
+    """An op's own output kept for its backward (sigmoid, tanh, exp, relu ...) without the cycle
+    output -> node -> context -> output, which only the cyclic collector could free: every graph
+    dropped without backward would wait for it. Like PyTorch's SavedVariable, it holds the output's
+    storage and a weak reference to its node, and unpacks into a tensor that shares both."""
+
+    __slots__ = ("data", "node", "output_nr")
+
+    def __init__(self, t, node):
+        self.data = t._data
+        self.node = weakref.ref(node)
+        self.output_nr = t._output_nr
+
+    def unpack(self):
+        t = Tensor._make(self.data)
+        node = self.node()
+        if node is not None:
+            t.grad_fn = node
+            t._output_nr = self.output_nr
+            t._requires_grad = True
+        return t
 
 
 class Node:
@@ -292,6 +318,10 @@ class Function:
                     o.grad_fn = node
                     o._output_nr = i
                     o._requires_grad = True
+            if ctx._saved:
+                recorded = {id(o) for o in outputs if isinstance(o, Tensor) and o.grad_fn is node}
+                if any(id(t) in recorded for t in ctx._saved):
+                    ctx._saved = tuple(_SavedOutput(t, node) if id(t) in recorded else t for t in ctx._saved)
         return out
 
 

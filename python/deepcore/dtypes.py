@@ -92,3 +92,32 @@ def promote_scalar(t, value):
     if isinstance(value, int):
         return int64 if t is bool_ else t
     return t if t.is_floating_point else float32
+
+
+def _category(d):
+    """bool < integer < floating: a lower-priority operand decides the dtype only from a higher category."""
+    return 2 if d.is_floating_point else (0 if d is bool_ else 1)
+
+
+def _combine(higher, lower):
+    """PyTorch's combine_categories: the `higher`-priority group's dtype wins unless `lower`'s category is higher."""
+    if higher is None:
+        return lower
+    if lower is None or _category(higher) >= _category(lower):
+        return higher
+    return promote(higher, lower)
+
+
+def result_type(*operands):
+    """The dtype of a binary op's result under PyTorch's rule: dimensioned tensors outrank 0-d tensors, which
+    outrank Python numbers, and a lower-ranked operand only matters when its category (bool < int < float) is
+    higher (float32[n] + float64[] is float32; int64[n] + float64[] is float64; int64[n] + 1.5 is float32).
+    Tensors are anything with ``dtype`` and ``ndim``; the rest are Python numbers."""
+    groups = [None, None, None]   # dimensioned tensors, 0-d tensors, Python numbers
+    for x in operands:
+        if hasattr(x, "dtype"):
+            slot, d = (0 if x.ndim else 1), x.dtype
+        else:
+            slot, d = 2, (bool_ if isinstance(x, bool) else int64 if isinstance(x, int) else float32)
+        groups[slot] = d if groups[slot] is None else promote(groups[slot], d)
+    return _combine(groups[0], _combine(groups[1], groups[2]))

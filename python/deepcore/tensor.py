@@ -58,7 +58,7 @@ class Tensor:
     """A multi-dimensional array on the CPU or a GPU that records the ops applied
     to it when ``requires_grad`` is set, so ``backward()`` can differentiate."""
 
-    __slots__ = ("_data", "_dtype", "_backend", "_requires_grad", "grad", "grad_fn", "_output_nr", "_accumulator", "_retains_grad",
+    __slots__ = ("_data", "_dtype", "_backend", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_accumulator", "_retains_grad",
                  "__weakref__", "__dict__")
     __array_priority__ = 1000  # numpy_scalar * tensor dispatches to Tensor.__rmul__
 
@@ -71,7 +71,7 @@ class Tensor:
         self._dtype = from_c(nd.dtype)
         self._backend = _backends.for_array(nd)
         self._requires_grad = False
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._output_nr = 0
         self._accumulator = None
@@ -169,6 +169,29 @@ class Tensor:
     def requires_grad_(self, requires_grad=True):
         self.requires_grad = requires_grad
         return self
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        """Checked here, as PyTorch does, so a wrong gradient fails at the assignment rather than later
+        inside an optimizer's kernel."""
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if tuple(value.shape) != tuple(self.shape):
+                raise RuntimeError(f"grad: assigned grad has data of a different size: a gradient of size "
+                                   f"{list(value.shape)} for a tensor of size {list(self.shape)}")
+            if value.dtype is not self.dtype:
+                raise RuntimeError(f"grad: assigned grad has data of a different type: {value.dtype.name} for a "
+                                   f"{self.dtype.name} tensor")
+            if value.device != self.device:
+                raise RuntimeError(f"grad: assigned grad has data located on a different device: {value.device} "
+                                   f"for a tensor on {self.device}")
+        self._grad = value
 
     @property
     def is_leaf(self):
@@ -357,7 +380,9 @@ def _array_from_data(data, dtype, device):
         if dtype is not None:
             dt = as_dtype(dtype)
         elif arr.dtype.kind == "f":
-            dt = float32  # Python floats default to float32, as in PyTorch
+            # Python floats default to float32, as in PyTorch; NumPy float64 scalars or arrays among the
+            # data keep float64 (np.float64 subclasses float, so NumPy's inference cannot tell them apart)
+            dt = float64 if arr.dtype == np.float64 and _holds_numpy_float64(data) else float32
         elif arr.dtype.kind == "b":
             dt = bool_
         elif arr.dtype.kind in "iu":
@@ -370,6 +395,15 @@ def _array_from_data(data, dtype, device):
     if dev.type == "cuda":
         nd = _backends.for_device(dev).to_device(nd, dev.index)
     return nd
+
+
+def _holds_numpy_float64(data):
+    """Whether nested lists/tuples hold a NumPy float64 scalar or array (torch.tensor infers float64 then)."""
+    if isinstance(data, (np.float64, np.ndarray)):
+        return data.dtype == np.float64
+    if isinstance(data, (list, tuple)):
+        return any(_holds_numpy_float64(x) for x in data)
+    return False
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False):

@@ -172,9 +172,15 @@ def test_pool(g, dtype, seed, data):
     with np.errstate(invalid="ignore"):
         expected = (ref.max_pool2d(v, k2, s2, p2, d2, g["ceil_mode"]) if g["kind"] == "max"
                     else ref.avg_pool2d(v, k2, s2, p2, g["ceil_mode"], g["count_include_pad"]))
+        # a window holding both +1e30 and -1e30 sums to whatever the order leaves (torch's order is
+        # deepcore's; the float64 reference's is not): there only the torch comparison below holds
+        cancels = (ref.avg_pool2d(np.where(v >= 1e29, 1.0, 0.0) * np.isfinite(v), k2, s2, p2, g["ceil_mode"], True) *
+                   ref.avg_pool2d(np.where(v <= -1e29, 1.0, 0.0) * np.isfinite(v), k2, s2, p2, g["ceil_mode"], True)
+                   ) > 0 if g["kind"] == "avg" else np.zeros(expected.shape, bool)
     if g["nd"] == 1:
-        expected = expected[:, :, 0, :]
-    expect_value(out, expected, dtype, what)
+        expected, cancels = expected[:, :, 0, :], cancels[:, :, 0, :]
+    actual = out.detach().numpy()
+    expect_value(np.where(cancels, 0, actual).astype(actual.dtype), np.where(cancels, 0, expected), dtype, what)
     if torch is None:
         return
     tleaf, tview = x.torch(requires_grad=True)
@@ -213,7 +219,10 @@ def test_batch_norm(shape, training, affine, momentum, dtype, seed, data):
     _load(twin, state)   # the state before the forward (the deepcore layer's running stats moved since)
     twin.train(training)
     tleaf, tview = x.torch(requires_grad=True)
-    tout = twin(tview)
+    # torch 2.13's CPU batch norm returns a wrong input gradient in eval mode for a permuted view that is
+    # also channels-last (strides (2, 1, 6, 2) of shape (1, 2, 3, 3): off by 1.96 against the closed
+    # form); torch is given a contiguous copy, whose gradient reaches the same leaf
+    tout = twin(tview.contiguous())
     expect_same(out, tout, what, atol=1e-4 if dtype == "float32" else 1e-10)
     _backward_both(out, tout, rng, dtype)
     expect_same(leaf.grad, tleaf.grad, what + " input gradient", atol=2e-3 if dtype == "float32" else 1e-9,
@@ -247,7 +256,10 @@ def test_layer_norm(shape, k, affine, dtype, seed, data):
     if twin is None:
         return
     tleaf, tview = x.torch(requires_grad=True)
-    tout = twin(tview)
+    # torch 2.13's CPU batch norm returns a wrong input gradient in eval mode for a permuted view that is
+    # also channels-last (strides (2, 1, 6, 2) of shape (1, 2, 3, 3): off by 1.96 against the closed
+    # form); torch is given a contiguous copy, whose gradient reaches the same leaf
+    tout = twin(tview.contiguous())
     expect_same(out, tout, what, atol=1e-4 if dtype == "float32" else 1e-10)
     if out.numel():
         _backward_both(out, tout, rng, dtype)

@@ -2,7 +2,7 @@
 from .. import _C
 from ..autograd import Function
 from ..tensor import Tensor, arange
-from ..dtypes import promote, promote_scalar
+from ..dtypes import bool_, int64, promote_scalar, result_type
 from ._checks import check_tensor, require_float
 from .reduce import sum_to
 
@@ -27,19 +27,13 @@ def _raw_binary(op, a, b, out=None):
 
 
 def promote_operands(op_name, a, b):
-    """Cast tensor operands to their common dtype (differentiably); check scalars."""
-    if isinstance(a, Tensor) and isinstance(b, Tensor):
-        if a.dtype is not b.dtype:
-            dt = promote(a.dtype, b.dtype)
-            a, b = a.to(dt), b.to(dt)
-        return a, b
-    t, s = (a, b) if isinstance(a, Tensor) else (b, a)
-    if not isinstance(s, _NUMBER):
-        raise TypeError(f"{op_name}: unsupported operand types {type(a).__name__} and {type(b).__name__}")
-    dt = promote_scalar(t.dtype, s)
-    if dt is not t.dtype:
-        t = t.to(dt)
-    return (t, s) if isinstance(a, Tensor) else (s, t)
+    """Cast tensor operands to their common dtype (differentiably; PyTorch's rule, dtypes.result_type); check
+    scalars."""
+    for x in (a, b):
+        if not isinstance(x, (Tensor,) + _NUMBER):
+            raise TypeError(f"{op_name}: unsupported operand types {type(a).__name__} and {type(b).__name__}")
+    dt = result_type(a, b)
+    return tuple(x.to(dt) if isinstance(x, Tensor) and x.dtype is not dt else x for x in (a, b))
 
 
 class Add(Function):
@@ -310,15 +304,18 @@ class Sigmoid(_OutputSavingUnary):
 
 
 class Relu(Function):
+    """Saves its output (out > 0 exactly where x > 0), as PyTorch does: the input may change in place after."""
+
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return _unary(U.relu, x)
+        out = _unary(U.relu, x)
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        x, = ctx.saved_tensors
-        return Tensor._make(g._backend.leaky_relu_backward(g._data, x._data, 0.0))
+        out, = ctx.saved_tensors
+        return Tensor._make(g._backend.leaky_relu_backward(g._data, out._data, 0.0))
 
 
 class LeakyRelu(Function):
@@ -366,14 +363,81 @@ def leaky_relu(x, negative_slope=0.01):
     return LeakyRelu.apply(x, negative_slope)
 
 
+def _is_bool(x):
+    return isinstance(x, bool) or (isinstance(x, Tensor) and x.dtype is bool_)
+
+
+def _bool_as_int64(op, a, b):
+    """The kernels take no bool operands (but for eq/ne): bool (op) bool runs on int64 copies, exact for
+    add/mul/maximum/minimum (then != 0: logical or / and) and the comparisons. Bool tensors take no gradient."""
+    a, b = (x.to(int64) if isinstance(x, Tensor) else int(x) for x in (a, b))
+    out = _raw_binary(op, a, b)
+    return out if out.dtype is bool_ else out.to(bool_)
+
+
+_BOOL_KERNEL = {"add": B.add, "mul": B.mul, "maximum": B.maximum, "minimum": B.minimum}
+
+
 def binary(fn, op_name, a, b):
+    if op_name == "sub" and (_is_bool(a) or _is_bool(b)):
+        raise RuntimeError("sub: Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                           "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
     a, b = promote_operands(op_name, a, b)
+    if op_name in _BOOL_KERNEL and _is_bool(a) and _is_bool(b):
+        return _bool_as_int64(_BOOL_KERNEL[op_name], a, b)
+    if fn is Div and isinstance(a, _NUMBER) and b.dtype.is_floating_point:
+        # number / t is reciprocal(t) * number, as in PyTorch: the saved output lets t change in place after
+        out = Reciprocal.apply(b)
+        return out if a == 1 else out * a
     return fn.apply(a, b)
 
 
 def compare(op, a, b):
     a, b = promote_operands(op.name, a, b)
+    if op not in (B.eq, B.ne) and _is_bool(a) and _is_bool(b):
+        return _bool_as_int64(op, a, b)
     return _raw_binary(op, a, b)
+
+
+def _as_tensor_like(x, ref):
+    """A number as a tensor of ref's dtype (broadcast to ref's shape: exact for any int64)."""
+    return x if isinstance(x, Tensor) else _raw_binary(B.mul, ref, 0) + x
+
+
+def _integer_power(a, b):
+    """PyTorch's integer power, composed (the kernel has none): exponentiation by squaring wraps as int64
+    multiplication does; a negative exponent gives 0 except for bases 1 and -1."""
+    ref = a if isinstance(a, Tensor) else b
+    base, exp = _as_tensor_like(a, ref), _as_tensor_like(b, ref)
+    magnitude = _unary(U.abs, exp)
+    original = base
+    result = _raw_binary(B.mul, base, 0) + _raw_binary(B.mul, exp, 0) + 1
+    bits = int(magnitude.max().item()).bit_length() if magnitude.numel() else 0
+    for _ in range(bits):
+        odd = _raw_binary(B.eq, _raw_binary(B.remainder, magnitude, 2), 1)
+        result = where(odd, result * base, result)
+        magnitude = _raw_binary(B.floor_divide, magnitude, 2)
+        base = base * base
+    vanishes = where(_raw_binary(B.lt, exp, 0), _raw_binary(B.ne, _unary(U.abs, original), 1), False)
+    return where(vanishes, 0, result)
+
+
+def power(a, b):
+    """a ** b with PyTorch's dtypes: integer operands give int64 (a negative number exponent is refused),
+    bool ** bool is not implemented, and t ** 0.5 is sqrt(t) (so (-inf) ** 0.5 is nan, as in PyTorch)."""
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError(f"pow: expected at least one tensor operand, got {type(a).__name__} and {type(b).__name__}")
+    a, b = promote_operands("pow", a, b)
+    ref = a if isinstance(a, Tensor) else b
+    if ref.dtype is bool_:
+        raise NotImplementedError("pow: \"pow\" not implemented for 'Bool' (convert with .long() first)")
+    if not ref.dtype.is_floating_point:
+        if isinstance(b, int) and b < 0:
+            raise RuntimeError("pow: Integers to negative integer powers are not allowed.")
+        return _integer_power(a, b)
+    if isinstance(a, Tensor) and isinstance(b, float) and b == 0.5:
+        return Sqrt.apply(a)
+    return Pow.apply(a, b)
 
 
 def unary(fn, op_name, x, needs_float=True):
@@ -451,7 +515,7 @@ def _triangle(op, x, diagonal, upper):
     r = arange(rows, device=x.device).reshape(rows, 1)
     c = arange(cols, device=x.device).reshape(1, cols)
     keep = compare(_C.BinaryOp.ge if upper else _C.BinaryOp.le, c - r, int(diagonal))
-    return where(keep, x, 0)
+    return where(keep, x, False if x.dtype is bool_ else 0)   # an int 0 would promote a bool tensor
 
 
 def triu(x, diagonal=0):
@@ -561,7 +625,8 @@ def divmod_op(fn, op_name, a, b):
     ref = a if isinstance(a, Tensor) else b
     if ref.dtype.name == "bool":
         raise RuntimeError(f"{op_name}: not implemented for bool tensors (convert with .long() first)")
-    if not ref.dtype.is_floating_point:
+    empty = any(isinstance(x, Tensor) and x.numel() == 0 for x in (a, b))   # nothing is divided
+    if not ref.dtype.is_floating_point and not empty:
         zero = (b == 0) if isinstance(b, Tensor) else b == 0
         if zero is True or (isinstance(zero, Tensor) and zero.numel() and
                             bool(Tensor._make(zero._backend.reduce(_C.ReduceOp.sum, zero._data, [], False)).item())):

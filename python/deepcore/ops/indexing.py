@@ -14,11 +14,13 @@ import numbers
 
 import numpy as np
 
-from ..autograd import is_grad_enabled, no_grad
+from ..autograd import Function, is_grad_enabled, no_grad
 from ..dtypes import bool_, int64
 from ..tensor import Tensor, arange, zeros
 from .elementwise import where
 from .index import index_select
+from .reduce import sum_to
+from ._inplace import adopt
 from . import shape as _basic
 from .shape import Index, permute, reshape
 
@@ -183,7 +185,54 @@ def tensor_getitem(x, index):
     return getitem(x, index) if is_advanced(index) else _basic.getitem(x, index)
 
 
-def tensor_setitem(x, index, value):
+def _plain_setitem(x, index, value):
     if is_advanced(index):
         return setitem(x, index, value)
     return _basic.setitem(x, index, value)
+
+
+class _IndexPut(Function):
+    """A recorded write x[index] = value (fill_ and copy_ too, with index ...) into a tensor of the graph,
+    as PyTorch's CopySlices: the written positions' gradient reaches value (summed over its broadcast),
+    the other positions' reaches x's old value. Nothing is saved, so later writes cannot invalidate it."""
+
+    @staticmethod
+    def forward(ctx, old, value, index):
+        ctx.index = index
+        ctx.value_meta = (tuple(value.shape), value.dtype, value.device) if isinstance(value, Tensor) else None
+        out = old.clone()
+        _plain_setitem(out, index, value)  # grad is off inside forward: the untracked write
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        g_old = g_value = None
+        if ctx.needs_input_grad[0]:
+            g_old = g.clone()
+            tensor_setitem(g_old, ctx.index, 0.0)
+        if ctx.needs_input_grad[1]:
+            shape, dtype, device = ctx.value_meta
+            g_value = tensor_getitem(g, ctx.index)
+            # a value with extra leading 1s (x[0] = v of shape (1, n)) holds the same elements
+            g_value = g_value.reshape(shape) if len(shape) > g_value.ndim else sum_to(g_value, shape)
+            if g_value.dtype is not dtype:
+                g_value = g_value.to(dtype)
+            if g_value.device != device:
+                g_value = g_value.to(device)
+        return g_old, g_value, None
+
+
+def recorded_write(op, x, index, value):
+    """x[index] = value recorded in the graph: x takes over the write's grad_fn. Returns x."""
+    return adopt(op, x, _IndexPut.apply(x, value, index), True)
+
+
+def tensor_setitem(x, index, value):
+    tracked = is_grad_enabled() and (x.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
+    if not tracked:
+        return _plain_setitem(x, index, value)
+    if x.is_leaf and x.requires_grad:
+        raise RuntimeError("setitem: a leaf Variable that requires grad is being used in an in-place operation: "
+                           f"cannot assign into a tensor that requires grad outside no_grad() (shape "
+                           f"{tuple(x.shape)}); wrap the assignment in deepcore.no_grad()")
+    recorded_write("setitem", x, index, value)
