@@ -28,7 +28,7 @@ from . import _tensor_methods
 from ._tensor_methods import add, sub, mul, div, pow, maximum, minimum  # noqa: A001
 from .ops.elementwise import clamp, leaky_relu, masked_fill, tril, triu
 from .ops.reduce import sum, mean, max, min, amax, amin, argmax, argmin  # noqa: A001
-from .ops.shape import cat, chunk, split, stack, reshape, permute, transpose, flatten, squeeze, unbind, unsqueeze
+from .ops.shape import cat, cat as concat, cat as concatenate, chunk, split, stack, reshape, permute, transpose, flatten, squeeze, unbind, unsqueeze
 from .ops.matmul import matmul, mm
 from .ops.activation import celu, log_softmax, prelu, selu, softmax, threshold
 from .ops.index import index_select

@@ -9,7 +9,7 @@ Conventions and the differences from Keras that remain: docs/keras.md.
 """
 from . import backend, callbacks, datasets, utils  # noqa: F401
 from . import activations, constraints, initializers, losses, metrics, optimizers, regularizers  # noqa: F401
-from . import ops  # noqa: F401  (Keras 3's tensor functions)
+from . import ops, random  # noqa: F401  (Keras 3's tensor functions and random draws)
 from . import layers, models, preprocessing  # noqa: F401
 from .layers import Input  # noqa: F401
 from .models import Model, Sequential, load_model  # noqa: F401

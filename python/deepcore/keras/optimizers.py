@@ -103,6 +103,37 @@ class Optimizer:
         self._bound[2] += 1
         self.iterations += 1
 
+    def apply(self, grads, trainable_variables=None):
+        """Keras 3: one update of `trainable_variables` (default: the weights bound last) from `grads`, in the
+        same order; a None gradient leaves its variable as it is. Each set of variables keeps its own state."""
+        grads = list(grads)
+        if trainable_variables is None:
+            if self._params is None:
+                raise ValueError(f"{type(self).__name__}.apply: give trainable_variables (the optimizer is not "
+                                 f"bound to any weights yet)")
+            variables = self._params
+        else:
+            variables = list(trainable_variables)
+        if len(grads) != len(variables):
+            raise ValueError(f"{type(self).__name__}.apply: {len(grads)} gradients for {len(variables)} variables")
+        if not variables:
+            return
+        self._bind(variables)
+        with no_grad():
+            for i, (g, v) in enumerate(zip(grads, variables)):
+                if g is not None and g is not v.grad:
+                    g = as_tensor(g)
+                    if tuple(g.shape) != tuple(v.shape):
+                        raise ValueError(f"{type(self).__name__}.apply: gradient {i} has shape {tuple(g.shape)}, "
+                                         f"its variable {tuple(v.shape)}")
+                v.grad = g
+            self.step()
+
+    def apply_gradients(self, grads_and_vars):
+        """Keras' spelling: an iterable of (gradient, variable) pairs."""
+        pairs = list(grads_and_vars)
+        self.apply([g for g, _ in pairs], [v for _, v in pairs])
+
     def _apply_constraints(self):
         """Each updated weight with a ``constraint`` (Layer.add_weight sets it) becomes the constraint of
         its new value, right after the update, as Keras 3's optimizer.apply (Keras 2: get_updates)."""

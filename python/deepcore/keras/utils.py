@@ -44,6 +44,29 @@ class Sequence:
             yield self[i]
 
 
+def unpack_x_y_sample_weight(data):
+    """``x``, ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)`` -> (x, y, sample_weight) (keras.utils')."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data
+    raise ValueError(f"Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, found "
+                     f"a tuple of {len(data)} elements")
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """The inverse (keras.utils'): x alone stays x unless it is a tuple or list, then (x,)."""
+    if y is None:
+        return (x,) if isinstance(x, (list, tuple)) else x
+    return (x, y) if sample_weight is None else (x, y, sample_weight)
+
+
 def set_random_seed(seed):
     """Keras 3's one call for a reproducible run: seeds Python's `random`, NumPy's global generator
     (which fit(shuffle=True) and the Keras initializers' NumPy paths draw from) and deepcore's own."""

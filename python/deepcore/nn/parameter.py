@@ -21,6 +21,11 @@ class Parameter(Tensor):
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
+    @property
+    def value(self):
+        """The tensor itself: a Keras 3 variable's ``.value`` (custom train steps read ``v.value.grad``)."""
+        return self
+
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]

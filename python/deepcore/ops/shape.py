@@ -313,7 +313,16 @@ class Cat(Function):
         return tuple(grads)
 
 
-def cat(tensors, dim=0):
+def cat(tensors, dim=0, *, axis=None, out=None):
+    """Joins tensors along `dim` (NumPy's name `axis` is accepted, as by torch). out= is refused."""
+    if out is not None:
+        raise NotImplementedError("cat: out= is not supported (use the returned tensor)")
+    if axis is not None:
+        if dim != 0 and dim != axis:
+            raise TypeError(f"cat: got both dim={dim} and axis={axis}")
+        dim = axis
+    if isinstance(tensors, Tensor):
+        raise TypeError("cat(): argument 'tensors' must be a tuple or list of Tensors, not Tensor")
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")

@@ -20,6 +20,7 @@ from . import data_adapter, saving
 class Network(Layer):
     """A graph of layers from Input tensors to output tensors (the base of Model)."""
     _internal_layout = True
+    _defines_call = False  # a Model subclass with its own call() (step_loops.StepsMixin sets it)
 
     def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
         if "input" in kwargs:
@@ -86,6 +87,9 @@ class Network(Layer):
 
     @property
     def layers(self):
+        """The graph's layers; for a subclassed model with its own call, the layers it holds as attributes."""
+        if self._defines_call and not self.outputs:
+            return self._sublayers()
         return list(self._layers)
 
     def get_layer(self, name=None, index=None):
@@ -126,7 +130,7 @@ class Network(Layer):
         return [t._keras_history[0].name for t in self.outputs]
 
     def _require_built(self):
-        if not self.built or not self.outputs:
+        if not self.built or not (self.outputs or self._defines_call):
             raise ValueError("This model has not yet been built. Build the model first by calling build() or "
                              "calling fit() with some data. Or specify input_shape or batch_input_shape in the "
                              "first layer for automatic build.")
@@ -155,8 +159,11 @@ class Network(Layer):
         return outs[0] if self._single_output else outs
 
     def add_loss(self, losses, inputs=None):
-        """Loss terms for every pass: expressions on the model's symbolic tensors (Keras 2's
+        """A subclassed model's call: terms for the current pass, as a layer's (Layer.add_loss). Otherwise: loss
+        terms for every pass: expressions on the model's symbolic tensors (Keras 2's
         ``vae.add_loss(K.mean(xent_loss + kl_loss))``), callables, or tensors. Non-scalars are averaged."""
+        if self._defines_call:
+            return super().add_loss(losses, inputs)
         self._model_losses.extend(as_list(losses))
 
     @property
@@ -164,6 +171,8 @@ class Network(Layer):
         """The weight penalties and every layer's activity penalties and added losses (last pass)."""
         pen = self._regularization_penalty()
         out = [pen] if pen is not None else []
+        if self._defines_call:  # a subclassed model's own add_loss terms and activity penalty of this pass
+            out += list(self._activity_penalties) + list(self._added_losses)
         for layer in self._all_layers():
             out += list(layer._activity_penalties) + list(layer._added_losses)
         return out
@@ -199,7 +208,7 @@ class Network(Layer):
         """Prints Keras' layer table: name (type), output shape, parameter count, and the totals."""
         self._require_built()
         print_fn = print_fn or print
-        sequential_like = self._sequential_like()
+        sequential_like = self._sequential_like() or not self.outputs
         if sequential_like:
             line_length = line_length or 65
             positions = positions or [.45, .85, 1.]
@@ -229,7 +238,9 @@ class Network(Layer):
         for i, layer in enumerate(layers):
             nodes = self._layer_nodes(layer)
             shapes = {tuple(t.shape for t in n.outputs) for n in nodes}
-            if len(shapes) == 1:
+            if not self.outputs:  # a subclassed model: no symbolic pass recorded the shapes (Keras 3 shows '?')
+                out_shape = "?"
+            elif len(shapes) == 1:
                 out_shape = unpack(list(next(iter(shapes))))
             else:
                 out_shape = "multiple"

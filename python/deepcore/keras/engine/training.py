@@ -22,9 +22,10 @@ from . import saving
 from .data_adapter import (DataAdapter, build_from_source, check_lengths, is_batch_source, maybe_build_from,
                            prepare_inputs, prepare_targets, prepare_weights, source_steps, to_array)
 from .functional import Network
+from .step_loops import StepsMixin
 
 
-class Model(Network):
+class Model(StepsMixin, Network):
     """``Model(inputs, outputs)``: a graph of layers from Input tensors to output tensors."""
 
     def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
@@ -45,6 +46,7 @@ class Model(Network):
                                       "supported by deepcore.keras")
         self.optimizer = _optimizers.get(optimizer)
         self.loss, self._metrics_spec, self.loss_weights = loss, metrics, loss_weights
+        self._compile_steps(loss, metrics, loss_weights)
         self._compiled = True
         if self.built and self.outputs:
             self._compile_outputs()
@@ -238,6 +240,10 @@ class Model(Network):
             raise TypeError(f"fit: unexpected keyword argument(s) {', '.join(sorted(kwargs))}")
         if x is None:
             raise ValueError("fit: x is required")
+        if self._uses_steps("train_step", "test_step"):
+            return self._fit_steps(x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data,
+                                   shuffle, class_weight, sample_weight, initial_epoch, steps_per_epoch,
+                                   validation_steps)
         train = None
         if is_batch_source(x):
             if y is not None or sample_weight is not None or validation_split:
@@ -340,6 +346,8 @@ class Model(Network):
         """Loss and metrics on arrays, or on `steps` batches of a generator / Sequence (a dict of them by
         name with return_dict=True). `callbacks` get the test hooks (see _evaluate_batches)."""
         verbose = 1 if verbose == "auto" else verbose
+        if self._uses_steps("test_step"):
+            return self._evaluate_steps(x, y, batch_size, verbose, sample_weight, steps, callbacks, return_dict)
         if is_batch_source(x):
             first = build_from_source(self, x)
             self._check_compiled()
@@ -367,6 +375,8 @@ class Model(Network):
     def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
         """Outputs for arrays, or for `steps` batches of a generator / Sequence (their targets ignored)."""
         verbose = 1 if verbose == "auto" else verbose
+        if self._uses_steps("predict_step"):
+            return self._predict_steps(x, batch_size, verbose, steps, callbacks)
         if is_batch_source(x):
             first = build_from_source(self, x)
             data = DataAdapter.from_source(self, x, source_steps(x, steps, "predict: steps"), first=first,
@@ -438,7 +448,9 @@ class Model(Network):
     def predict_proba(self, x, batch_size=32, verbose=0):
         return self.predict(x, batch_size=batch_size, verbose=verbose)
 
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None):
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        if self._uses_steps("train_step"):
+            return self._train_on_batch_steps(x, y, sample_weight, class_weight, return_dict)
         maybe_build_from(self, x)
         self._check_compiled()
         xs, ys = prepare_inputs(self, x), prepare_targets(self, y)
@@ -451,15 +463,21 @@ class Model(Network):
         finally:
             self.eval()
             self._train_grads(False)
+        if return_dict:
+            return dict(zip(self.metrics_names, values))
         return values[0] if len(values) == 1 else values
 
-    def test_on_batch(self, x, y=None, sample_weight=None):
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        if self._uses_steps("test_step"):
+            return self._test_on_batch_steps(x, y, sample_weight, return_dict)
         maybe_build_from(self, x)
         self._check_compiled()
         xs, ys = prepare_inputs(self, x), prepare_targets(self, y)
         n = check_lengths(xs, ys)
         result = self._evaluate_batches(DataAdapter.from_arrays(xs, ys, prepare_weights(self, ys, sample_weight),
                                                                 max(n, 1)).epoch())
+        if return_dict:
+            return dict(zip(self.metrics_names, result))
         return result[0] if len(result) == 1 else result
 
     # ---- files -----------------------------------------------------------------------------------

@@ -19,11 +19,14 @@ class _Elementwise(Layer):
 
 
 class LeakyReLU(_Elementwise):
-    """x if x > 0 else alpha * x (Keras' default alpha 0.3)."""
+    """x if x > 0 else alpha * x (Keras' default 0.3; Keras 3 names it negative_slope, Keras 2 alpha)."""
 
-    def __init__(self, alpha=0.3, **kwargs):
+    def __init__(self, alpha=None, negative_slope=None, **kwargs):
         super().__init__(**kwargs)
-        self.alpha = float(alpha)
+        if alpha is not None and negative_slope is not None and float(alpha) != float(negative_slope):
+            raise ValueError(f"LeakyReLU: give negative_slope or alpha, not both (got {negative_slope} and {alpha})")
+        slope = negative_slope if negative_slope is not None else alpha
+        self.alpha = self.negative_slope = 0.3 if slope is None else float(slope)
 
     def call(self, inputs):
         return F.leaky_relu(inputs, self.alpha)
