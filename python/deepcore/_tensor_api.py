@@ -241,6 +241,7 @@ def methods():
         "reshape_as": lambda self, other: shp.reshape(self, tuple(other.shape)),
         # autograd
         "register_hook": autograd.register_hook, "retain_grad": autograd.retain_grad,
+        "register_post_accumulate_grad_hook": autograd.register_post_accumulate_grad_hook,
         # random fills
         "uniform_": rnd.uniform_, "normal_": rnd.normal_, "exponential_": rnd.exponential_,
         "bernoulli_": rnd.bernoulli_, "random_": rnd.random_,

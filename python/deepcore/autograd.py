@@ -235,7 +235,7 @@ class AccumulateGrad:
     A leaf that dies while a graph still reaches it has no ``.grad`` left to fill. ``lock`` makes
     backward passes from several threads into one leaf add their gradients one at a time."""
 
-    __slots__ = ("_leaf", "edges", "num_outputs", "name", "hooks", "lock", "__weakref__")
+    __slots__ = ("_leaf", "edges", "num_outputs", "name", "hooks", "post_hooks", "lock", "__weakref__")
 
     def __init__(self, leaf):
         self._leaf = weakref.ref(leaf)
@@ -243,6 +243,7 @@ class AccumulateGrad:
         self.num_outputs = 1
         self.name = "AccumulateGrad"
         self.hooks = None
+        self.post_hooks = None  # [fn(leaf)]: register_post_accumulate_grad_hook, after .grad is updated
         self.lock = threading.Lock()
 
     @property
@@ -370,8 +371,56 @@ def _topological_order(roots):
 
 
 def backward(tensors, grad_tensors=None, retain_graph=False, inputs=None):
-    """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad`` (only the leaves in `inputs` when given)."""
-    _run_backward(tensors, grad_tensors, retain_graph, inputs, None)
+    """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad`` (only the leaves in `inputs` when given).
+    Callbacks queued during the pass (queue_callback) run after it, in order."""
+    callbacks = []
+    _callback_stack.append(callbacks)
+    try:
+        _run_backward(tensors, grad_tensors, retain_graph, inputs, None)
+    finally:
+        _callback_stack.pop()
+    for fn in callbacks:
+        fn()
+
+
+class _CallbackStack(threading.local):
+    def __init__(self):
+        self.lists = []
+
+    def append(self, item):
+        self.lists.append(item)
+
+    def pop(self):
+        return self.lists.pop()
+
+
+_callback_stack = _CallbackStack()
+
+
+def queue_callback(fn):
+    """Runs fn() when the backward pass running in this thread has finished (PyTorch's
+    ``Variable._execution_engine.queue_callback``; DistributedDataParallel waits for its last gradient
+    all-reduce there). Only valid inside a backward pass: from a hook."""
+    if not callable(fn):
+        raise TypeError(f"queue_callback: expected a callable, got {type(fn).__name__}")
+    if not _callback_stack.lists:
+        raise RuntimeError("queue_callback: no backward pass is running in this thread (call it from a hook)")
+    _callback_stack.lists[-1].append(fn)
+
+
+def register_post_accumulate_grad_hook(t, fn):
+    """Tensor.register_post_accumulate_grad_hook (leaves only): fn(t) runs right after backward has added
+    into t.grad; its return value is ignored. remove() on the returned handle takes it off."""
+    if not t.requires_grad or t.grad_fn is not None:
+        raise RuntimeError("register_post_accumulate_grad_hook: only a leaf tensor that requires grad can take "
+                           "a post-accumulate-grad hook")
+    if not callable(fn):
+        raise TypeError(f"register_post_accumulate_grad_hook: hook must be callable, got {type(fn).__name__}")
+    node, _ = _edge_of(t)
+    if node.post_hooks is None:
+        node.post_hooks = []
+    node.post_hooks.append(fn)
+    return RemovableHandle(node.post_hooks, fn)
 
 
 def _run_backward(tensors, grad_tensors, retain_graph, inputs, captured):
@@ -425,6 +474,9 @@ def _run_backward(tensors, grad_tensors, retain_graph, inputs, captured):
                         captured[(id(node), 0)] = _captured_leaf_gradient(leaf, grads)
                 elif only is None or id(leaf) in only:
                     _accumulate_leaf(node, leaf, grads)
+                    if node.post_hooks:
+                        for fn in list(node.post_hooks):
+                            fn(leaf)
                 continue
             if wanted is not None and id(node) in wanted:
                 _capture(node, grads, captured)

@@ -12,9 +12,11 @@ from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, S
 from .collate import default_collate, default_convert
 from ._worker import WorkerInfo, get_worker_info
 from .dataloader import DataLoader
+from .distributed import DistributedSampler
+from . import distributed  # noqa: F401  (torch.utils.data.distributed)
 from . import transforms, datasets
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "Subset", "ConcatDataset", "ChainDataset",
            "random_split", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler",
-           "DataLoader", "default_collate", "default_convert", "get_worker_info", "WorkerInfo", "transforms",
+           "DataLoader", "DistributedSampler", "default_collate", "default_convert", "get_worker_info", "WorkerInfo", "transforms",
            "datasets"]

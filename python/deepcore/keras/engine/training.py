@@ -18,6 +18,7 @@ from .. import optimizers as _optimizers
 from .._common import as_list, as_tensor, to_keras, unpack
 from ..layers.serialization import register
 from ..utils import Progbar
+from . import distribute as _distribute
 from . import saving
 from .data_adapter import (DataAdapter, build_from_source, check_lengths, is_batch_source, maybe_build_from,
                            prepare_inputs, prepare_targets, prepare_weights, source_steps, to_array)
@@ -189,6 +190,8 @@ class Model(StepsMixin, Network):
         total, values = self._losses_and_metrics(outs, ys, ws=ws)
         self.optimizer.zero_grad()
         total.backward()
+        if _distribute.active():
+            _distribute.average_gradients(self._compiled_trainable)
         self.optimizer.step()
         return [total.item()] + values
 
@@ -292,11 +295,16 @@ class Model(StepsMixin, Network):
             xs, ys = prepare_inputs(self, x), prepare_targets(self, y)
             if check_lengths(xs, ys) == 0:
                 raise ValueError("fit: no training samples")
-            train = DataAdapter.from_arrays(xs, ys, train_ws or prepare_weights(self, ys, sample_weight, class_weight),
-                                            batch_size, shuffle)
+            ws = train_ws or prepare_weights(self, ys, sample_weight, class_weight)
+            if _distribute.active():  # this rank's shard (engine/distribute.py)
+                xs, ys, ws = _distribute.shard(xs, ys, ws, check_lengths(xs, ys))
+            train = DataAdapter.from_arrays(xs, ys, ws, batch_size, shuffle)
         if isinstance(val, tuple):
             val = DataAdapter.from_arrays(*val, batch_size)
         self._bind_optimizer()
+        if _distribute.active():
+            _distribute.broadcast_weights(self.weights)
+            verbose = _distribute.quiet_unless_rank0(verbose)
         names = list(self.metrics_names)
         cbks = _callbacks.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                                        verbose=verbose, epochs=epochs, steps=train.steps, samples=train.samples,
@@ -326,6 +334,8 @@ class Model(StepsMixin, Network):
                 batches.close()
                 train.on_epoch_end()
                 epoch_logs = {k: s / max(seen, 1) for k, s in zip(names, sums)}
+                if _distribute.active():
+                    epoch_logs = _distribute.average_logs(epoch_logs)
                 if val is not None:  # the test hooks run too, as in Keras 3 (fit's validation is an evaluate)
                     epoch_logs.update({"val_" + k: v for k, v in
                                        zip(names, self._evaluate_batches(val.epoch(), callbacks=cbks))})

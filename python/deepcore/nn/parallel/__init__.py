@@ -2,7 +2,7 @@
 
 deepcore runs a module on one device per process, so ``DataParallel`` and ``data_parallel`` run the
 module on the inputs' device (what PyTorch does with a single device). Scaling out across
-processes is ``DistributedDataParallel`` (issue 16)."""
+processes is ``DistributedDataParallel`` (distributed.py)."""
 from ..modules.module import Module
 
 
@@ -33,3 +33,6 @@ def data_parallel(module, inputs, device_ids=None, output_device=None, dim=0, mo
     if not isinstance(inputs, tuple):
         inputs = (inputs,)
     return module(*inputs, **(module_kwargs or {}))
+
+
+from .distributed import DistributedDataParallel  # noqa: E402,F401
