@@ -54,6 +54,12 @@ from ._torch_functions import (
     broadcast_shapes, broadcast_tensors, broadcast_to, eq, ge, greater, greater_equal, gt, is_floating_point, le,
     less, less_equal, lt, meshgrid, ne, not_equal, select, std, std_mean, t, var, var_mean,
 )
+from ._torch_math import (
+    atleast_1d, atleast_2d, atleast_3d, bincount, block_diag, cartesian_prod, column_stack, corrcoef, cosh, cov, cross,
+    deg2rad, diff, dstack, exp2, fix, frac, heaviside, hsplit, hstack, hypot, inner, kron, log2, log10, logaddexp,
+    logcumsumexp, logit, nanmean, nansum, rad2deg, rot90, row_stack, sgn, sinc, sinh, tensordot, trunc, vsplit,
+    vstack, xlogy,
+)
 from ._tensor_api import (
     BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, erf, erfinv, floor_divide, fmod, remainder, where,
 )

@@ -309,5 +309,7 @@ def install():
         "to": memory.to, "clone": memory.clone, "contiguous": memory.contiguous, "backward": backward,
     }
     methods.update(_tensor_api.methods())  # the long tail of PyTorch's Tensor API (type, new_*, sort, ...)
+    from . import _torch_math  # composite math (log2, diff, kron, ...): it imports this module's functions
+    methods.update({name: getattr(_torch_math, name) for name in _torch_math.METHODS})
     for name, fn in methods.items():
         setattr(Tensor, name, fn)
