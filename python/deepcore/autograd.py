@@ -293,7 +293,7 @@ class Function:
                     break
         ctx = Context()
         if record:
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+            needs = ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
         anomaly = state.anomaly
         if anomaly:
             _check_finite(cls.__name__, "input", [a for a in args if isinstance(a, Tensor)])
@@ -309,7 +309,7 @@ class Function:
         if anomaly:
             _check_finite(cls.__name__, "output", [o for o in outputs if isinstance(o, Tensor)])
         if record:
-            edges = tuple(_edge_of(a) if isinstance(a, Tensor) and a._requires_grad else None for a in args)
+            edges = tuple([_edge_of(a) if need else None for a, need in zip(args, needs)])
             node = Node(cls, ctx, edges, len(outputs))
             if len(outputs) > 1:
                 ctx._out_meta = [(tuple(o.shape), o.dtype, o.device) if isinstance(o, Tensor) else None

@@ -12,7 +12,12 @@ from . import backend as _backends
 from ._dims import normalize_dim
 from ._missing import NotImplementedInDeepcore, missing_message
 from .device import CPU, as_device, device as _device_cls
+from .dtypes import _FROM_C as _DTYPE_OF_C
 from .dtypes import as_dtype, bool_, float32, float64, from_c, from_numpy_dtype, int64
+from .backend import cpu as _cpu_backend
+
+_CUDA_DEVICE = _C.Device.cuda
+_new_tensor = object.__new__  # Tensor defines no __new__
 
 
 class Size(tuple):
@@ -81,8 +86,20 @@ class Tensor:
 
     @classmethod
     def _make(cls, nd, requires_grad=False):
-        t = Tensor.__new__(Tensor)
-        t._init(nd, requires_grad)
+        """A tensor around a fresh NDArray: the hot path of every op's output, so _init's work is written
+        out here (a CPU array's backend without the call that finds it)."""
+        t = _new_tensor(Tensor)
+        t._data = nd
+        t._dtype = _DTYPE_OF_C[nd.dtype]
+        t._backend = _cpu_backend if nd.device != _CUDA_DEVICE else _backends.for_array(nd)
+        t._requires_grad = False
+        t._grad = None
+        t.grad_fn = None
+        t._output_nr = 0
+        t._accumulator = None
+        t._retains_grad = False
+        if requires_grad:
+            t.requires_grad = True
         return t
 
     @staticmethod

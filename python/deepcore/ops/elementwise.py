@@ -29,6 +29,16 @@ def _raw_binary(op, a, b, out=None):
 def promote_operands(op_name, a, b):
     """Cast tensor operands to their common dtype (differentiably; PyTorch's rule, dtypes.result_type); check
     scalars."""
+    # Fast paths for the common cases, which result_type would leave as they are: two tensors of one
+    # dtype, and a floating tensor with a Python float (float32[n] * 0.5 stays float32).
+    a_tensor, b_tensor = isinstance(a, Tensor), isinstance(b, Tensor)
+    if a_tensor and b_tensor:
+        if a._dtype is b._dtype:
+            return a, b
+    elif a_tensor and type(b) is float and a._dtype.is_floating_point:
+        return a, b
+    elif b_tensor and type(a) is float and b._dtype.is_floating_point:
+        return a, b
     for x in (a, b):
         if not isinstance(x, (Tensor,) + _NUMBER):
             raise TypeError(f"{op_name}: unsupported operand types {type(a).__name__} and {type(b).__name__}")
