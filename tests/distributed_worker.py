@@ -86,6 +86,17 @@ def silent_rank():
     dist.all_reduce(deepcore.ones(3))
 
 
+def nccl_collectives():
+    dist.destroy_process_group()
+    dist.init_process_group("nccl")
+    dev = f"cuda:{dist.get_rank()}"
+    t = deepcore.tensor([1.0, 2.0], device=dev) * (dist.get_rank() + 1)
+    dist.all_reduce(t)
+    b = deepcore.full((2,), float(dist.get_rank() + 7), device=dev)
+    dist.broadcast(b, src=0)
+    emit(sum=t.cpu().tolist(), bcast=b.cpu().tolist())
+
+
 def keras_fit():
     import deepcore.keras as keras
     keras.utils.set_random_seed(dist.get_rank())  # different seeds: fit must start from rank 0's weights
@@ -97,6 +108,33 @@ def keras_fit():
     hist = model.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0)
     digest = float(sum(float(w.sum()) for w in model.get_weights()))
     emit(loss=hist.history["loss"], digest=digest)
+
+
+def keras_train_step():
+    """A model with its own train_step: sharded arrays, gradients averaged in optimizer.apply."""
+    import deepcore.keras as keras
+
+    class Step(keras.Model):
+        def train_step(self, data):
+            x, y = data
+            self.zero_grad()
+            loss = self.compute_loss(y=y, y_pred=self(x, training=True))
+            loss.backward()
+            with deepcore.no_grad():
+                self.optimizer.apply([v.grad for v in self.trainable_weights], self.trainable_weights)
+            self._loss_tracker.update_state(loss.detach())
+            return {"loss": self._loss_tracker.result()}
+
+    keras.utils.set_random_seed(dist.get_rank())
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(40, 4)).astype("float32")
+    y = (x @ rng.normal(size=(4, 1))).astype("float32")
+    inputs = keras.Input(shape=(4,))
+    model = Step(inputs, keras.layers.Dense(1)(inputs))
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    hist = model.fit(x, y, batch_size=10, epochs=2, shuffle=False, verbose=0)
+    emit(loss=hist.history["loss"], digest=float(sum(float(w.sum()) for w in model.get_weights())),
+         steps=int(model.optimizer.iterations))
 
 
 if __name__ == "__main__":

@@ -73,6 +73,13 @@ def test_keras_fit_trains_one_model_on_both_shards():
     assert res[0]["loss"][-1] < res[0]["loss"][0]
 
 
+def test_keras_custom_train_step_averages_in_optimizer_apply():
+    out, res = _launch("keras_train_step")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert res[0] == res[1]  # the same weights and averaged logs on both ranks
+    assert res[0]["steps"] == 4  # 2 epochs of a 20-sample shard in batches of 10
+
+
 def test_a_failing_rank_ends_every_rank():
     out, res = _launch("failing_rank", "30", timeout=120)
     assert out.returncode != 0
@@ -114,8 +121,10 @@ def test_without_a_process_group_the_calls_say_what_to_do():
         dist.all_reduce(deepcore.ones(2))
     with pytest.raises(RuntimeError, match="init_process_group"):
         deepcore.nn.parallel.DistributedDataParallel(deepcore.nn.Linear(2, 2))
-    with pytest.raises(NotImplementedError, match="NCCL"):
-        dist.init_process_group("nccl")
+    if not deepcore.cuda.is_available():
+        with pytest.raises(RuntimeError, match="needs a CUDA device"):
+            dist.init_process_group("nccl")
+        assert not dist.is_initialized() and not dist.is_nccl_available()
     with pytest.raises(ValueError, match="unknown backend"):
         dist.init_process_group("tcp")
 
@@ -138,3 +147,12 @@ def test_post_accumulate_grad_hook_and_queue_callback():
         deepcore.autograd.queue_callback(lambda: None)
     with pytest.raises(RuntimeError, match="leaf"):
         (w * 2).register_post_accumulate_grad_hook(hook)
+
+
+def test_nccl_collectives_on_two_gpus():
+    if not deepcore.cuda.is_available() or deepcore.cuda.device_count() < 2:
+        pytest.skip("the NCCL backend needs 2 CUDA devices (one per rank); none or one here")
+    out, res = _launch("nccl_collectives")
+    assert out.returncode == 0, out.stdout + out.stderr
+    for r in (0, 1):
+        assert res[r]["sum"] == [3.0, 6.0] and res[r]["bcast"] == [7.0, 7.0]

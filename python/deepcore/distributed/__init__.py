@@ -7,9 +7,9 @@
     dist.all_reduce(t)                   # in place, on every rank
     model = deepcore.nn.parallel.DistributedDataParallel(model)
 
-Backends: "mpi" (CPU tensors, through mpi4py: ``pip install ".[distributed]"``) and "gloo" as
-an alias of it (scripts written for PyTorch's CPU backend). "nccl" (GPU tensors) is refused with
-a clear error: deepcore's NCCL transport is not built yet. Collectives time out after
+Backends: "mpi" (CPU tensors, through mpi4py: ``pip install ".[distributed]"``), "gloo" as
+an alias of it (scripts written for PyTorch's CPU backend), and "nccl" (CUDA tensors, one process
+per GPU, NCCL loaded at run time: _nccl.py; CPU tensors still go through MPI). Collectives time out after
 ``timeout`` (default 300 s, or DEEPCORE_DIST_TIMEOUT seconds) with DistributedTimeoutError, and
 an uncaught exception on one rank aborts every rank of the job. docs/distributed.md.
 """
@@ -20,7 +20,7 @@ import sys
 from ..autograd import no_grad
 from ..ops.shape import stack
 from ..tensor import empty as _empty
-from . import _mpi
+from . import _mpi, _nccl
 from ._mpi import DistributedTimeoutError, Work  # noqa: F401
 
 _group = None
@@ -57,7 +57,12 @@ def is_mpi_available():
 
 
 def is_nccl_available():
-    return False
+    """A CUDA device, deepcore's CUDA engine and a loadable libnccl.so.2."""
+    from .. import cuda
+    if not cuda.is_available():
+        return False
+    _nccl._point_at_the_wheel()
+    return bool(cuda.engine_module().nccl_available()[0])
 
 
 def is_gloo_available():
@@ -81,10 +86,7 @@ def init_process_group(backend="mpi", init_method=None, timeout=None, world_size
         raise RuntimeError("init_process_group: the default process group is already initialized "
                            "(call destroy_process_group first)")
     name = str(backend).lower() if backend is not None else "mpi"
-    if name in ("cuda:nccl", "nccl"):
-        raise NotImplementedError("init_process_group: deepcore's NCCL transport (GPU tensors) is not built yet; "
-                                  "use backend='mpi' with CPU tensors")
-    if name not in ("mpi", "gloo", "cpu:gloo", "cpu:mpi"):
+    if name not in ("mpi", "gloo", "cpu:gloo", "cpu:mpi", "nccl", "cuda:nccl"):
         raise ValueError(f"init_process_group: unknown backend {backend!r} (deepcore has 'mpi'; 'gloo' is an "
                          f"alias of it)")
     if store is not None or pg_options is not None:
@@ -96,7 +98,7 @@ def init_process_group(backend="mpi", init_method=None, timeout=None, world_size
         timeout = timeout.total_seconds()
     if float(timeout) <= 0:
         raise ValueError(f"init_process_group: timeout must be positive, got {timeout}")
-    group = _mpi.MPIGroup(timeout)
+    group = _nccl.NCCLGroup(timeout) if "nccl" in name else _mpi.MPIGroup(timeout)
     if world_size not in (-1, None) and int(world_size) != group.size:
         raise ValueError(f"init_process_group: world_size={world_size}, but MPI started {group.size} processes "
                          f"(mpirun -n {world_size})")
@@ -112,6 +114,8 @@ def destroy_process_group(group=None):
         raise RuntimeError("destroy_process_group: no process group is initialized")
     if _previous_hook is not None:
         sys.excepthook = _previous_hook
+    if hasattr(_group, "close"):
+        _group.close()
     _group, _previous_hook = None, None
 
 
@@ -136,8 +140,7 @@ def get_world_size(group=None):
 
 
 def get_backend(group=None):
-    _default("get_backend")
-    return "mpi"
+    return "nccl" if isinstance(_default("get_backend"), _nccl.NCCLGroup) else "mpi"
 
 
 def barrier(group=None, async_op=False, device_ids=None):

@@ -118,6 +118,9 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}.apply: {len(grads)} gradients for {len(variables)} variables")
         if not variables:
             return
+        from .engine import distribute as _distribute  # (engine imports this module)
+        if _distribute.apply_averages():  # inside fit under a process group: every rank's mean gradient
+            _distribute.average_gradients(variables, [g if g is None else as_tensor(g) for g in grads])
         self._bind(variables)
         with no_grad():
             for i, (g, v) in enumerate(zip(grads, variables)):

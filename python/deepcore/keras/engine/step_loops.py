@@ -14,8 +14,9 @@ from ...tensor import Tensor
 from .. import callbacks as _callbacks
 from .. import metrics as _metrics
 from ..utils import Progbar
-from .steps import (CompiledLoss, CompileMetrics, flatten_logs, make_batches, pack_x_y_sample_weight,
-                    unpack_x_y_sample_weight, _leaves, _to_tensor, _batch_size_of)
+from . import distribute as _distribute
+from .steps import (CompiledLoss, CompileMetrics, flatten_logs, is_step_source, make_batches, pack_x_y_sample_weight,
+                    unpack_x_y_sample_weight, _leaves, _to_tensor, _tree_map, _batch_size_of)
 
 
 def _mark_stateful(cbks, names):
@@ -162,38 +163,48 @@ class StepsMixin:
             sample_weight = _class_weights_to_sample_weights(y, class_weight)
         if validation_split and validation_data is None:
             (x, y, sample_weight), validation_data = _split_for_validation(x, y, sample_weight, validation_split)
+        if _distribute.active() and not is_step_source(x):  # this rank's shard of the arrays (distribute.py)
+            n = int(_leaves(_tree_map(_to_tensor, x))[0].shape[0])
+            x, y, sample_weight = (_distribute.shard_tree(d, n) for d in (x, y, sample_weight))
         train = make_batches(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, "fit")
         val = None
         if validation_data is not None:
             vx, vy, vw = (unpack_x_y_sample_weight(validation_data) if isinstance(validation_data, (list, tuple))
                           else (validation_data, None, None))
             val = make_batches(vx, vy, vw, batch_size, False, validation_steps, "fit: validation_data")
+        if _distribute.active():
+            _distribute.broadcast_weights(self.weights)
+            verbose = _distribute.quiet_unless_rank0(verbose)
         cbks = _callbacks.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                                        verbose=verbose, epochs=epochs, steps=train.steps)
         self.stop_training = False
         cbks.on_train_begin()
-        try:
-            for epoch in range(initial_epoch, epochs):
-                self.reset_metrics()
-                cbks.on_epoch_begin(epoch)
-                self.train()
-                logs = {}
-                for step, batch in enumerate(train.epoch()):
-                    cbks.on_train_batch_begin(step)
-                    logs = flatten_logs(self.train_step(batch), "train_step")
-                    _mark_stateful(cbks, logs)
-                    cbks.on_train_batch_end(step, logs)
+        with _distribute.averaging_in_apply():  # optimizer.apply averages across ranks meanwhile
+            try:
+                for epoch in range(initial_epoch, epochs):
+                    self.reset_metrics()
+                    cbks.on_epoch_begin(epoch)
+                    self.train()
+                    logs = {}
+                    for step, batch in enumerate(train.epoch()):
+                        cbks.on_train_batch_begin(step)
+                        logs = flatten_logs(self.train_step(batch), "train_step")
+                        _mark_stateful(cbks, logs)
+                        cbks.on_train_batch_end(step, logs)
+                        if self.stop_training:
+                            break
+                    epoch_logs = dict(logs)
+                    if _distribute.active():
+                        epoch_logs = _distribute.average_logs({k: v for k, v in epoch_logs.items()
+                                                               if isinstance(v, float)})
+                    if val is not None:
+                        epoch_logs.update({"val_" + k: v for k, v in self._test_loop(val, cbks).items()})
+                    self.eval()
+                    cbks.on_epoch_end(epoch, epoch_logs)
                     if self.stop_training:
                         break
-                epoch_logs = dict(logs)
-                if val is not None:
-                    epoch_logs.update({"val_" + k: v for k, v in self._test_loop(val, cbks).items()})
+            finally:
                 self.eval()
-                cbks.on_epoch_end(epoch, epoch_logs)
-                if self.stop_training:
-                    break
-        finally:
-            self.eval()
         cbks.on_train_end()
         self.history = cbks.history
         return cbks.history
