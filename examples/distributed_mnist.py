@@ -95,8 +95,10 @@ def main():
                                        dtype=torch.float64)
         dist.all_reduce(counts)
         if rank == 0:
+            padded = test_sampler.total_size - len(test_set)  # equal shards repeat a few images
             print(f"epoch {epoch}: {seconds:.1f} s, test accuracy {counts[0].item() / counts[1].item():.4f} "
-                  f"({int(counts[1].item())} images; padded shards count a few twice)", flush=True)
+                  f"({int(counts[1].item())} images" + (f", {padded} of them twice)" if padded else ")"),
+                  flush=True)
     hashes = [torch.zeros(1, dtype=torch.int64) for _ in range(world)]
     dist.all_gather(hashes, torch.tensor([parameter_hash(model.module)], dtype=torch.int64))
     same = len({int(h.item()) for h in hashes}) == 1

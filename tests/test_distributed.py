@@ -80,6 +80,19 @@ def test_keras_custom_train_step_averages_in_optimizer_apply():
     assert res[0]["steps"] == 4  # 2 epochs of a 20-sample shard in batches of 10
 
 
+def test_distributed_mnist_example_keeps_the_ranks_identical():
+    examples = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMP_NUM_THREADS="1")
+    cmd = [_mpirun(), "--oversubscribe", "-n", "2", sys.executable, os.path.join(examples, "distributed_mnist.py"),
+           "--train-size", "1024", "--batch-size", "64"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env, cwd=examples)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    assert "2 rank(s), global batch 64 (32 per rank), 1024 training images, 16 steps per epoch" in out.stdout
+    assert "parameters identical on all 2 ranks: True" in out.stdout
+    accuracy = float(out.stdout.split("test accuracy ")[1].split()[0])
+    assert accuracy > 0.5  # 16 Adadelta steps take the lecture's CNN from 10 % to about 70 % here
+
+
 def test_a_failing_rank_ends_every_rank():
     out, res = _launch("failing_rank", "30", timeout=120)
     assert out.returncode != 0
