@@ -119,10 +119,11 @@ def test_q_learning_example_finds_the_shortest_safe_path():
 
 
 def test_dqn_example_learns_to_balance_the_pole():
-    # Random play lasts about 22 steps; 5000 steps of DQN (seed 0, built-in dynamics) give greedy
-    # episodes of about 215. A network that learned nothing stays far below 100.
+    # Random play lasts about 22 steps; 5000 steps of DQN (seed 0, built-in dynamics) give a best
+    # network whose greedy episodes last about 340 on average. One that learned nothing stays far below 100.
+    # (The longer checks of examples/dqn_cartpole.py are in test_examples_rl_rbm.py.)
     out = run("dqn_cartpole.py", "--steps", "5000", "--test-episodes", "5", "--env", "builtin", "--seed", "0")
-    m = re.search(r"greedy test episodes: mean return ([0-9.]+)", out)
+    m = re.search(r"mean return ([0-9.]+) over 5 greedy episodes", out)
     assert m, out[-2000:]
     assert float(m.group(1)) > 100, out[-1500:]
 

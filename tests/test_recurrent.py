@@ -186,12 +186,22 @@ def test_input_projection_is_one_gemm_per_layer_and_direction(monkeypatch):
         calls.append((tuple(x.shape), tuple(w.shape)))
         return linear(x, w, b)
 
+    from deepcore.backend import cpu as cpu_backend
+    kernel_calls = []
+    kernel = cpu_backend.linear_forward
+
+    def counting_kernel(x, w, *args):
+        kernel_calls.append((tuple(x.shape), tuple(w.shape)))
+        return kernel(x, w, *args)
+
     monkeypatch.setattr(F, "linear", counting)
+    monkeypatch.setattr(cpu_backend, "linear_forward", counting_kernel)
     T, N = 7, 3
     nn.LSTM(4, 5, num_layers=2, bidirectional=True)(deepcore.randn(T, N, 4))
     projections = [c for c in calls if c[0] == (T, N, c[1][1])]
-    assert len(projections) == 4  # layers x directions, each on the whole sequence
-    assert len(calls) == 4 * (1 + T)  # plus one hidden-state product per step
+    assert len(projections) == len(calls) == 4  # layers x directions, each on the whole sequence
+    # The GEMM kernel: those 4 (on (T * N) rows) plus one hidden-state product per step inside the fused loop.
+    assert sorted(r for r, _ in kernel_calls) == sorted([(T * N, 4)] * 2 + [(T * N, 10)] * 2 + [(N, 5)] * (4 * T))
 
 
 # ---- dropout between layers --------------------------------------------------------------

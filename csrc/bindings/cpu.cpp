@@ -194,6 +194,7 @@ PYBIND11_MODULE(_C, m) {
   bindings::bind_index(m);
   bindings::bind_sort(m);
   bindings::bind_scan(m);
+  bindings::bind_recurrent(m);
 
   m.def("get_num_threads", &get_num_threads);
   m.def("set_num_threads", &set_num_threads, py::arg("n"));

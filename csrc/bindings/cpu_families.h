@@ -27,6 +27,7 @@ void bind_optim(pybind11::module_& m);        // fused optimizer updates (cpu_op
 void bind_index(pybind11::module_& m);        // index_select, index_add_, gather, scatter_, index_select_u8
 void bind_sort(pybind11::module_& m);         // sort, topk (cpu_sort.cpp)
 void bind_scan(pybind11::module_& m);         // cumsum, cumprod, cumprod_backward (cpu_scan.cpp)
+void bind_recurrent(pybind11::module_& m);    // rnn/lstm/gru cell forward and backward (cpu_recurrent.cpp)
 
 // Kernels release the GIL: they never touch Python objects.
 using Release = pybind11::call_guard<pybind11::gil_scoped_release>;

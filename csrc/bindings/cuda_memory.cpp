@@ -69,6 +69,16 @@ void bind_memory(py::module_& m) {
         return cuda::to_host(a);
       },
       py::arg("a"));
+
+  // The caching allocator's counters and release (torch.cuda's names; deepcore.cuda wraps them).
+  m.def("empty_cache", [] {
+    py::gil_scoped_release nogil;
+    cuda::empty_cache();
+  }, "cudaFree every idle cached block.");
+  m.def("memory_allocated", &cuda::memory_allocated, py::arg("device_index") = 0);
+  m.def("max_memory_allocated", &cuda::max_memory_allocated, py::arg("device_index") = 0);
+  m.def("memory_reserved", &cuda::memory_reserved, py::arg("device_index") = 0);
+  m.def("reset_peak_memory_stats", &cuda::reset_peak_memory_stats, py::arg("device_index") = 0);
 }
 
 }  // namespace deepcore::bindings::cuda_module

@@ -1,7 +1,7 @@
 // Elementwise unary and binary operations on CUDA arrays.
 #include "cuda/elementwise.h"
 
-#include <cuda_runtime.h>
+#include "cuda/launch.h"  // the CUDA runtime, or the emulator's (DEEPCORE_CUDA_EMULATOR)
 
 #include <array>
 #include <cmath>
@@ -64,9 +64,9 @@ struct SigmoidF {  // neither branch overflows: exp of a non-positive number onl
     return x >= 0.0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x));
   }
 };
-struct ReluF {
+struct ReluF {  // NaN propagates and relu(-0) = -0, as on the CPU (found by the emulator's tests)
   template <class T>
-  __device__ __forceinline__ T operator()(T x) const { return x > T(0) ? x : T(0); }
+  __device__ __forceinline__ T operator()(T x) const { return x < T(0) ? T(0) : x; }
 };
 struct SignF {  // sign(0) = 0 and sign(NaN) = 0, as on the CPU
   template <class T>
@@ -273,43 +273,41 @@ template <class T, class R, class F>
 void launch_unary(const NDArray& a, const NDArray& out, F f, const char* op) {
   const int64_t n = out.numel();
   if (n == 0) return;
+  const unsigned grid = detail::grid_for(n);
   if (a.shape == out.shape && a.is_contiguous() && out.is_contiguous()) {
-    unary_contig_kernel<T, R, F><<<detail::grid_for(n), kThreads>>>(a.data<T>(), out.data<R>(), n, f);
-  } else {
-    Shape ast = broadcast_strides(a, out.shape);
-    const Shape* st[2] = {&out.strides, &ast};
-    Indexer<2> ix(detail::collapse<2>(out.shape, st, op));
-    if (n <= INT32_MAX)
-      unary_strided_kernel<T, R, F, uint32_t><<<detail::grid_for(n), kThreads>>>(
-          a.data<T>(), out.data<R>(), static_cast<uint32_t>(n), ix, f);
-    else
-      unary_strided_kernel<T, R, F, int64_t><<<detail::grid_for(n), kThreads>>>(a.data<T>(), out.data<R>(), n,
-                                                                               ix, f);
+    DEEPCORE_LAUNCH(op, grid, kThreads, unary_contig_kernel<T, R, F>)(a.data<T>(), out.data<R>(), n, f);
+    return;
   }
-  detail::check_last_launch(op);
+  Shape ast = broadcast_strides(a, out.shape);
+  const Shape* st[2] = {&out.strides, &ast};
+  Indexer<2> ix(detail::collapse<2>(out.shape, st, op));
+  if (n <= INT32_MAX)
+    DEEPCORE_LAUNCH(op, grid, kThreads, unary_strided_kernel<T, R, F, uint32_t>)(
+        a.data<T>(), out.data<R>(), static_cast<uint32_t>(n), ix, f);
+  else
+    DEEPCORE_LAUNCH(op, grid, kThreads, unary_strided_kernel<T, R, F, int64_t>)(a.data<T>(), out.data<R>(), n, ix, f);
 }
 
 template <class T, class R, class F>
 void launch_binary(const NDArray& a, const NDArray& b, const NDArray& out, F f, const char* op) {
   const int64_t n = out.numel();
   if (n == 0) return;
+  const unsigned grid = detail::grid_for(n);
   if (a.shape == out.shape && b.shape == out.shape && a.is_contiguous() && b.is_contiguous() &&
       out.is_contiguous()) {
-    binary_contig_kernel<T, R, F><<<detail::grid_for(n), kThreads>>>(a.data<T>(), b.data<T>(), out.data<R>(), n,
-                                                                     f);
-  } else {
-    Shape ast = broadcast_strides(a, out.shape);
-    Shape bst = broadcast_strides(b, out.shape);
-    const Shape* st[3] = {&out.strides, &ast, &bst};
-    Indexer<3> ix(detail::collapse<3>(out.shape, st, op));
-    if (n <= INT32_MAX)
-      binary_strided_kernel<T, R, F, uint32_t><<<detail::grid_for(n), kThreads>>>(
-          a.data<T>(), b.data<T>(), out.data<R>(), static_cast<uint32_t>(n), ix, f);
-    else
-      binary_strided_kernel<T, R, F, int64_t><<<detail::grid_for(n), kThreads>>>(a.data<T>(), b.data<T>(),
-                                                                                out.data<R>(), n, ix, f);
+    DEEPCORE_LAUNCH(op, grid, kThreads, binary_contig_kernel<T, R, F>)(a.data<T>(), b.data<T>(), out.data<R>(), n, f);
+    return;
   }
-  detail::check_last_launch(op);
+  Shape ast = broadcast_strides(a, out.shape);
+  Shape bst = broadcast_strides(b, out.shape);
+  const Shape* st[3] = {&out.strides, &ast, &bst};
+  Indexer<3> ix(detail::collapse<3>(out.shape, st, op));
+  if (n <= INT32_MAX)
+    DEEPCORE_LAUNCH(op, grid, kThreads, binary_strided_kernel<T, R, F, uint32_t>)(
+        a.data<T>(), b.data<T>(), out.data<R>(), static_cast<uint32_t>(n), ix, f);
+  else
+    DEEPCORE_LAUNCH(op, grid, kThreads, binary_strided_kernel<T, R, F, int64_t>)(a.data<T>(), b.data<T>(),
+                                                                                 out.data<R>(), n, ix, f);
 }
 
 // ---- op tables ---------------------------------------------------------------------

@@ -1,7 +1,7 @@
 // Allocation, host<->device copies and dtype casts on CUDA devices.
 #include "cuda/memory.h"
 
-#include <cuda_runtime.h>
+#include "cuda/launch.h"  // the CUDA runtime, or the emulator's (DEEPCORE_CUDA_EMULATOR)
 
 #include <atomic>
 #include <cmath>
@@ -71,6 +71,8 @@ class Allocator {
       if (!bucket.empty()) {
         void* p = bucket.back();
         bucket.pop_back();
+        cached_[slot(dev)] -= static_cast<int64_t>(bytes);
+        count_in(bytes, dev);
         return p;
       }
     }
@@ -88,16 +90,19 @@ class Allocator {
         << " bytes on cuda:" << dev << ")";
       throw CudaError(o.str());
     }
+    count_in(bytes, dev);
     return p;
   }
 
   // Storage deleter: must never throw (it runs in a destructor, possibly at exit).
   void release(void* p, size_t bytes, int dev) noexcept {
     if (!p) return;
+    in_use_[slot(dev)] -= static_cast<int64_t>(bytes);
     if (enabled_) {
       try {
         std::lock_guard<std::mutex> lock(mu_);
         cache_[dev][bytes].push_back(p);
+        cached_[slot(dev)] += static_cast<int64_t>(bytes);
         return;
       } catch (...) {
         // fall through: free it now
@@ -105,6 +110,12 @@ class Allocator {
     }
     free_on(p, dev);
   }
+
+  // torch.cuda's statistics: bytes held by live arrays (block sizes), their peak, and the idle cache.
+  int64_t in_use(int dev) const { return in_use_[slot(dev)].load(); }
+  int64_t peak(int dev) const { return peak_[slot(dev)].load(); }
+  int64_t cached(int dev) const { return cached_[slot(dev)].load(); }
+  void reset_peak(int dev) { peak_[slot(dev)].store(in_use_[slot(dev)].load()); }
 
   // cudaFree every cached block of device `dev` (all devices when dev < 0).
   void release_cached(int dev) noexcept {
@@ -115,6 +126,7 @@ class Allocator {
         if (dev >= 0 && d != dev) continue;
         for (auto& [size, ptrs] : buckets) {
           for (void* p : ptrs) blocks.emplace_back(d, p);
+          cached_[slot(d)] -= static_cast<int64_t>(size * ptrs.size());
           ptrs.clear();
         }
       }
@@ -134,9 +146,21 @@ class Allocator {
     (void)cudaGetLastError();
   }
 
+  static constexpr int kMaxDevices = 64;
+  static int slot(int dev) { return dev >= 0 && dev < kMaxDevices ? dev : kMaxDevices - 1; }
+  void count_in(size_t bytes, int dev) {
+    const int64_t now = in_use_[slot(dev)] += static_cast<int64_t>(bytes);
+    int64_t seen = peak_[slot(dev)].load();
+    while (now > seen && !peak_[slot(dev)].compare_exchange_weak(seen, now)) {
+    }
+  }
+
   bool enabled_ = true;
   std::mutex mu_;
   std::unordered_map<int, std::unordered_map<size_t, std::vector<void*>>> cache_;
+  std::atomic<int64_t> in_use_[kMaxDevices] = {};
+  std::atomic<int64_t> peak_[kMaxDevices] = {};
+  std::atomic<int64_t> cached_[kMaxDevices] = {};
 };
 
 // Never destroyed: Storage deleters may run during interpreter shutdown.
@@ -285,10 +309,10 @@ void copy_impl(const NDArray& dst, const NDArray& src_in, const char* op) {
       using D = typename decltype(dt)::type;
       dispatch_dtype(src.dtype, [&](auto stag) {
         using S = typename decltype(stag)::type;
-        cast_contig_kernel<D, S><<<detail::grid_for(n), detail::kThreads>>>(dst.data<D>(), src.data<S>(), n);
+        DEEPCORE_LAUNCH(op, detail::grid_for(n), detail::kThreads, cast_contig_kernel<D, S>)(dst.data<D>(),
+                                                                                             src.data<S>(), n);
       });
     });
-    detail::check_last_launch(op);
     return;
   }
   const Shape* strides[2] = {&dst.strides, &sst};
@@ -299,14 +323,13 @@ void copy_impl(const NDArray& dst, const NDArray& src_in, const char* op) {
     dispatch_dtype(src.dtype, [&](auto stag) {
       using S = typename decltype(stag)::type;
       if (n <= INT32_MAX)
-        copy_strided_kernel<D, S, uint32_t><<<detail::grid_for(n), detail::kThreads>>>(
+        DEEPCORE_LAUNCH(op, detail::grid_for(n), detail::kThreads, copy_strided_kernel<D, S, uint32_t>)(
             dst.data<D>(), src.data<S>(), static_cast<uint32_t>(n), ix);
       else
-        copy_strided_kernel<D, S, int64_t><<<detail::grid_for(n), detail::kThreads>>>(dst.data<D>(),
-                                                                                     src.data<S>(), n, ix);
+        DEEPCORE_LAUNCH(op, detail::grid_for(n), detail::kThreads, copy_strided_kernel<D, S, int64_t>)(
+            dst.data<D>(), src.data<S>(), n, ix);
     });
   });
-  detail::check_last_launch(op);
 }
 
 }  // namespace
@@ -347,6 +370,12 @@ std::string device_name(int index) {
 }
 
 void empty_cache() { allocator().release_cached(-1); }
+int64_t memory_allocated(int device_index) { return allocator().in_use(device_index); }
+int64_t max_memory_allocated(int device_index) { return allocator().peak(device_index); }
+int64_t memory_reserved(int device_index) {
+  return allocator().in_use(device_index) + allocator().cached(device_index);
+}
+void reset_peak_memory_stats(int device_index) { allocator().reset_peak(device_index); }
 
 NDArray empty(const Shape& shape, DType dtype, int device_index) {
   const size_t nbytes = checked_nbytes(shape, dtype, "empty");
@@ -374,9 +403,9 @@ NDArray full(const Shape& shape, double value, DType dtype, int device_index) {
   }
   dispatch_dtype(dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    fill_kernel<T><<<detail::grid_for(n), detail::kThreads>>>(out.data<T>(), n, convert<T>(value));
+    DEEPCORE_LAUNCH("full", detail::grid_for(n), detail::kThreads, fill_kernel<T>)(out.data<T>(), n,
+                                                                                   convert<T>(value));
   });
-  detail::check_last_launch("full");
   return out;
 }
 
@@ -472,9 +501,21 @@ DeviceGuard::~DeviceGuard() {
   if (prev_ >= 0 && prev_ != index_) (void)cudaSetDevice(prev_);
 }
 
-void check_last_launch(const char* op) {
+void check_launch(const char* op, const char* kernel) {
   cudaError_t err = cudaGetLastError();
-  if (err != cudaSuccess) throw_cuda(err, op, "kernel launch");
+#ifndef DEEPCORE_CUDA_EMULATOR
+  // CUDA_LAUNCH_BLOCKING=1: wait for the kernel, so that a fault inside it is reported here, under
+  // its own name, and not by whichever later call happens to see it (the emulator always waits).
+  static const bool blocking = [] {
+    const char* env = std::getenv("CUDA_LAUNCH_BLOCKING");
+    return env && std::strcmp(env, "1") == 0;
+  }();
+  if (err == cudaSuccess && blocking) err = cudaDeviceSynchronize();
+#endif
+  if (err == cudaSuccess) return;
+  std::ostringstream o;
+  o << op << ": " << kernel << ": CUDA error: " << cudaGetErrorString(err) << " (" << cudaGetErrorName(err) << ")";
+  throw CudaError(o.str());
 }
 
 void require_cuda(const NDArray& a, const char* op) {

@@ -1,8 +1,9 @@
 // Allocation, host<->device copies and dtype casts on CUDA devices.
 //
 // This header is plain C++ (no CUDA headers) so that the pybind11 bindings can
-// be compiled by the host compiler; the part between `#ifdef __CUDACC__` is
-// only seen by nvcc and holds the strided-indexing helper the kernels share.
+// be compiled by the host compiler; the part under `#if defined(__CUDACC__) || ...` is
+// only seen by the kernels' sources (nvcc, or g++ with the launch emulator) and holds
+// the strided-indexing helper the kernels share.
 //
 // Every operation runs on the legacy default stream of the device that holds
 // its operands, so operations are ordered with respect to each other and a
@@ -13,6 +14,9 @@
 #include <string>
 
 #include "common/ndarray.h"
+#ifdef DEEPCORE_CUDA_EMULATOR
+#include "cuda/emulator/emulator.h"  // __host__, __device__, __forceinline__ for the part below
+#endif
 
 namespace deepcore::cuda {
 
@@ -40,6 +44,12 @@ NDArray cast(const NDArray& a, DType dtype);          // a new contiguous array
 // Returns the cached (freed but not yet cudaFree'd) blocks to the driver.
 // Set DEEPCORE_CUDA_CACHING=0 in the environment to disable the cache.
 void empty_cache();
+// torch.cuda's counters for device `device_index`: bytes of the blocks live arrays hold (sizes rounded
+// as allocated), their peak since the start or the last reset, and those plus the idle cache.
+int64_t memory_allocated(int device_index);
+int64_t max_memory_allocated(int device_index);
+int64_t memory_reserved(int device_index);
+void reset_peak_memory_stats(int device_index);
 
 namespace detail {
 
@@ -60,9 +70,7 @@ class DeviceGuard {
   int index_ = 0;
 };
 
-// Throws CudaError("<op>: CUDA error: <cudaGetErrorString>") if the last
-// kernel launch failed (or an earlier asynchronous error is pending).
-void check_last_launch(const char* op);
+// Kernel launches and their error check (check_launch): csrc/cuda/launch.h.
 
 // Throws ValueError unless `a` lives on a CUDA device.
 void require_cuda(const NDArray& a, const char* op);
@@ -129,7 +137,7 @@ Collapsed<N> collapse(const Shape& shape, const Shape* const strides[N], const c
 
 }  // namespace detail
 
-#ifdef __CUDACC__
+#if defined(__CUDACC__) || defined(DEEPCORE_CUDA_EMULATOR)
 #ifdef __CUDA_ARCH__
 #define DC_UNROLL _Pragma("unroll")
 #else
@@ -181,6 +189,6 @@ inline unsigned int grid_for(int64_t n) {
 }
 
 }  // namespace detail
-#endif  // __CUDACC__
+#endif  // __CUDACC__ || DEEPCORE_CUDA_EMULATOR
 
 }  // namespace deepcore::cuda

@@ -8,7 +8,23 @@ PyTorch-style tensors with reverse-mode autograd::
     loss = x.mm(w).tanh().pow(2).sum()
     loss.backward()
 """
-from . import _C
+import os as _os
+
+# deepcore's OpenMP threads wait for work passively (sleep, not spin) unless the environment says
+# otherwise: libgomp's default spin keeps idle threads busy for a while, and on a machine with more
+# runnable threads than cores (a laptop with a browser open, CI, several training processes) the
+# spinners take the cores from the threads with work. Measured on a shared 2-core Zen 4 (load ~4):
+# the lecture MLP step 70-148 ms -> 5.5-8.8 ms, the LSTM step 245-367 ms -> 27-43 ms
+# (docs/performance.md). libgomp reads the variable once, when _C loads it; it is put back at once,
+# so libraries loaded later (torch's own OpenMP) keep their defaults.
+_wait_policy_given = "OMP_WAIT_POLICY" in _os.environ or "GOMP_SPINCOUNT" in _os.environ
+if not _wait_policy_given:
+    _os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+try:
+    from . import _C
+finally:
+    if not _wait_policy_given:
+        del _os.environ["OMP_WAIT_POLICY"]
 from .tensor import (
     Size, Tensor, arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones, ones_like,
     tensor, zeros, zeros_like,

@@ -77,15 +77,21 @@ class Work:
         if self._done:
             return True
         limit = self._group.timeout if timeout is None else _seconds(timeout)
-        deadline = time.monotonic() + limit
-        pause = 1e-5
+        start = time.monotonic()
+        deadline = start + limit
+        pause = 2e-5
+        # MPI moves a non-blocking collective on only inside Test calls, on every rank: poll back to back
+        # for the first millisecond (most collectives end there), then sleep between polls, up to 0.5 ms,
+        # so a rank that waits long leaves the cores to the ranks still computing.
         while not self._request.Test():
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now > deadline:
                 raise DistributedTimeoutError(
                     f"deepcore.distributed: {self._op} on rank {self._group.rank} did not complete within "
                     f"{limit:g} s: another rank failed or never reached it (timeout= of init_process_group)")
-            time.sleep(pause)  # a short sleep, not a spin: the ranks share the machine's cores
-            pause = min(pause * 2, 1e-3)
+            if now - start > 1e-3:
+                time.sleep(pause)
+                pause = min(pause * 2, 5e-4)
         self._complete()
         return True
 

@@ -58,33 +58,33 @@ FAMILIES = (
     Family("elementwise", "unary and binary arithmetic, comparisons, where (broadcasting, strided)",
            ("unary", "binary", "binary_scalar", "where"), cuda=True),
     Family("reduce", "sum/mean/max/min over any dims, argmax/argmin, the non-finite scan",
-           ("reduce", "arg_reduce", "has_nonfinite")),
+           ("reduce", "arg_reduce", "has_nonfinite"), cuda=True),
     Family("activation", "leaky ReLU, tanh/sigmoid backward, softmax and log-softmax; the pointwise activations "
            "(ELU ... threshold) as one kernel pair chosen by kind",
            ("leaky_relu", "leaky_relu_backward", "tanh_backward", "sigmoid_backward", "softmax", "log_softmax",
-            "softmax_backward", "log_softmax_backward", "activation", "activation_backward")),
+            "softmax_backward", "log_softmax_backward", "activation", "activation_backward"), cuda=True),
     Family("matmul", "batched matrix products on the packed GEMM (csrc/cpu/gemm.cpp)",
-           ("matmul", "gemm_kernel_name")),
+           ("matmul", "gemm_kernel_name"), cuda=True),
     Family("linear", "the dense layer: GEMM with the bias (and ReLU) fused", ("linear_forward",)),
     Family("conv", "conv2d forward and both backward passes (im2col + GEMM), conv1d on an H = 1 view; the "
            "transposed convolutions as their adjoints; unfold/fold as one strided copy/add per kernel tap",
-           ("conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight")),
+           ("conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight"), cuda=True),
     Family("pool", "max/avg pooling (1-d on an H = 1 view), adaptive pooling (one native pool for equal bins, "
            "else GEMMs with averaging matrices / gathers of each bin's first maximum) and nearest upsampling",
            ("max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
-            "upsample_nearest2d_forward", "upsample_nearest2d_backward")),
+            "upsample_nearest2d_forward", "upsample_nearest2d_backward"), cuda=True),
     Family("loss", "fused cross-entropy, NLL, MSE, L1, BCE and BCE-with-logits",
            ("cross_entropy", "cross_entropy_backward", "nll_loss", "nll_loss_backward", "pointwise_loss",
-            "pointwise_loss_backward")),
+            "pointwise_loss_backward"), cuda=True),
     Family("dropout", "the Philox mask, scale and backward; channel-wise and alpha dropout draw the same mask "
-           "and apply it with elementwise ops", ("dropout", "dropout_backward")),
+           "and apply it with elementwise ops", ("dropout", "dropout_backward"), cuda=True),
     Family("random", "Philox 4x32-10: uniform, normal, integers, permutations, the seed; the in-place fills "
            "(uniform_, normal_, exponential_) and multinomial",
            ("manual_seed", "get_rng_state", "set_rng_state", "rand", "randn", "randint", "randperm", "uniform_",
             "normal_", "exponential_", "multinomial")),
     Family("optim", "fused optimizer updates, one call per parameter group",
            ("sgd_step", "rmsprop_step", "adagrad_step", "adadelta_step", "adam_step"),
-           python="python/deepcore/optim/optimizer.py"),
+           python="python/deepcore/optim/optimizer.py", cuda=True),
     Family("index", "index_select / index_add_, gather / scatter_ (torch.gather, Tensor.scatter_) and the uint8 "
            "batch gather; index_fill, masked_select, nonzero, take_along_dim on them",
            ("index_select", "index_add_", "gather", "scatter_", "index_select_u8")),
@@ -99,7 +99,10 @@ FAMILIES = (
            "norm; vector norms and the distances on them (elementwise, reduce and pool kernels)", ()),
     Family("attention", "scaled dot-product attention (one node, closed-form backward) and multi-head attention, "
            "on the matmul, softmax, dropout and linear kernels", ()),
-    Family("recurrent", "RNN/LSTM/GRU gate arithmetic, on elementwise kernels", ()),
+    Family("recurrent", "RNN/LSTM/GRU gate arithmetic: one fused pass per time step each way; a layer-direction's "
+           "time loop as one node (recurrent GEMM on linear's kernel, one weight-gradient GEMM over all steps)",
+           ("rnn_cell_forward", "rnn_cell_backward", "lstm_cell_forward", "lstm_cell_backward", "gru_cell_forward",
+            "gru_cell_backward"), cuda=True),
     Family("padding", "F.pad: constant (a fill and one copy), reflect/replicate/circular (one strided copy per "
            "border position)", ()),
     Family("pixel_shuffle", "pixel_shuffle / pixel_unshuffle: a reshape, a permute and a reshape", ()),
@@ -230,7 +233,14 @@ OPS = (
     Op("multi_head_attention_forward", "attention", "ScaledDotProductAttention",
        ("linear_forward", "matmul", "softmax", "softmax_backward", "dropout", "dropout_backward", "has_nonfinite",
         _B, _S, _R, "where", "view", "copy_")),
-    Op("rnn_cell/lstm_cell/gru_cell", "recurrent", None, (_U, _B, "view", "copy_")),
+    Op("rnn_cell", "recurrent", "RNNCell", ("rnn_cell_forward", "rnn_cell_backward")),
+    Op("lstm_cell", "recurrent", "LSTMCell", ("lstm_cell_forward", "lstm_cell_backward")),
+    Op("gru_cell", "recurrent", "GRUCell", ("gru_cell_forward", "gru_cell_backward")),
+    Op("recurrent_sequence (nn.RNN/LSTM/GRU, keras SimpleRNN/LSTM/GRU)", "recurrent", "Sequence",
+       ("rnn_cell_forward", "rnn_cell_backward", "lstm_cell_forward", "lstm_cell_backward", "gru_cell_forward",
+        "gru_cell_backward", "linear_forward", "matmul", "view", "copy_", "empty", "contiguous", _B, _R)),
+    Op("rnn_cell/lstm_cell/gru_cell (other activations, engines without the kernels)", "recurrent", None,
+       (_U, _B, "view", "copy_")),
     Op("nn.utils.rnn pack/pad (and RNNs on a PackedSequence)", "recurrent", None,
        ("index_select", "index_add_", "view", "copy_")),
     Op("pad (constant)", "padding", "ConstantPad", ("full", "copy_", "view")),
@@ -256,7 +266,13 @@ FAMILY = {f.stem: f for f in FAMILIES}
 
 # Kernels only a device engine has: moving memory to and from the host. The CPU is the host.
 DEVICE_ONLY_KERNELS = ("to_device", "to_host", "device_count", "synchronize", "device_name", "memory_allocated",
-                       "max_memory_allocated", "empty_cache")
+                       "max_memory_allocated", "empty_cache", "memory_reserved", "reset_peak_memory_stats",
+                       "dropout_at")  # the CUDA dropout takes the Philox counters the CPU stream reserved for it
+# Bound only in deepcore._C_cuda_emu (the launch emulator's tests of itself: csrc/bindings/cuda.cpp).
+EMULATOR_ONLY_KERNELS = ("emulator_self_test_sum", "emulator_self_test_fault")
+# csrc/cuda files that are no kernel family: the NCCL transport of deepcore.distributed (nccl.cu,
+# bound by cuda_nccl.cpp into _C_cuda only).
+CUDA_SUPPORT_STEMS = ("nccl",)
 
 
 def render(cpu_kernels, cuda_kernels):

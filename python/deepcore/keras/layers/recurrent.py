@@ -6,20 +6,33 @@ input and recurrent biases); gate blocks in Keras' order (LSTM i, f, c, o; GRU z
 Initializers: glorot_uniform kernel, orthogonal recurrent kernel, zero bias (LSTM:
 unit_forget_bias sets the forget block to one). activation tanh, recurrent_activation sigmoid.
 
-The input projection of every time step is one matrix product before the loop; the loop runs the
-gate arithmetic shared with deepcore.nn (ops/recurrent.py) through autograd. ``dropout`` and
+The input projection of every time step is one matrix product before the loop; the loop is
+deepcore.nn's (ops/recurrent.py recurrent_sequence: the recurrent GEMM and a fused native cell per
+step, one autograd node for the whole sequence) where the activations are the kernels' (tanh;
+sigmoid or hard_sigmoid gates; SimpleRNN tanh or relu), else the same formulas composed of
+differentiable ops (GRU with reset_after=False always: its reset gate comes before the product). ``dropout`` and
 ``recurrent_dropout`` draw one mask per sequence for the inputs and one for the state (Keras 3 and
 tf.keras' default implementation). Not supported, with a clear error: stateful, masking
 (Embedding(mask_zero=True)), an ``initial_state`` given as a symbolic tensor.
 """
 from ...nn import functional as F
 from ...ops import recurrent as _cells
+from ...ops.arrange import flip
 from ...ops.shape import cat, split, stack, unbind
 from ...tensor import ones, zeros
 from .. import activations, constraints, initializers, regularizers
 from .._common import as_tensor, serialize
 from .._symbolic import is_symbolic
 from .base import Layer
+
+
+# Keras' activation functions that the fused cells compute, by the kernels' names.
+_KERNEL_NAMES = {activations.tanh: "tanh", activations.relu: "relu", activations.sigmoid: "sigmoid",
+                 activations.hard_sigmoid: "hard_sigmoid"}
+
+
+def _kernel_name(fn):
+    return _KERNEL_NAMES.get(fn, fn)
 
 
 def _as_states(initial_state):
@@ -107,16 +120,38 @@ class _RNN(Layer):
             x = x * F.dropout(ones(batch, 1, features), self.dropout)  # one mask per sequence
         state_mask = (F.dropout(ones(batch, self.units), self.recurrent_dropout)
                       if training and 0.0 < self.recurrent_dropout else None)
+        mode = self._sequence_mode()
+        # LSTM and SimpleRNN on the fused loop hand it the input bias (see nn.LSTM: one reduction for its gradient).
+        loop_bias = mode is not None and mode != "GRU"
         # One GEMM for the input projections of all steps: (batch * steps, features) @ kernel.
-        gx_all = F.linear(x.reshape(batch * steps, features), self.kernel.t(), self._input_bias())
-        gx_steps = unbind(gx_all.reshape(batch, steps, self._gates * self.units), 1)
-        outputs = []
-        for gx in (reversed(gx_steps) if self.go_backwards else gx_steps):
-            states = self._step(gx, states, state_mask)
-            if self.return_sequences:
-                outputs.append(states[0])
-        output = stack(outputs, 1) if self.return_sequences else states[0]
+        gx_all = F.linear(x.reshape(batch * steps, features), self.kernel.t(),
+                          None if loop_bias else self._input_bias())
+        gx_all = gx_all.reshape(batch, steps, self._gates * self.units)
+        if mode is not None:  # the whole loop as one node
+            ys, states = _cells.recurrent_sequence(
+                mode, gx_all, self.recurrent_kernel.t(), self._recurrent_bias(), states[0],
+                states[1] if self._states == 2 else None, mask=state_mask, activation=_kernel_name(self.activation),
+                recurrent_activation=_kernel_name(getattr(self, "recurrent_activation", "sigmoid")),
+                order=self._order, reverse=self.go_backwards, time_dim=1,
+                input_bias=self._input_bias() if loop_bias else None)
+            states = list(states)
+            # go_backwards returns the outputs in the order they were made (ys holds them by time index)
+            output = (flip(ys, (1,)) if self.go_backwards else ys) if self.return_sequences else states[0]
+        else:
+            outputs = []
+            gx_steps = unbind(gx_all, 1)
+            for gx in (reversed(gx_steps) if self.go_backwards else gx_steps):
+                states = self._step(gx, states, state_mask)
+                if self.return_sequences:
+                    outputs.append(states[0])
+            output = stack(outputs, 1) if self.return_sequences else states[0]
         return [output] + list(states) if self.return_state else output
+
+    _order = None
+
+    def _sequence_mode(self):
+        """ops.recurrent.recurrent_sequence's mode for this layer, or None for the step-by-step loop."""
+        return None
 
     def _call_symbolic(self, inputs, xs, kwargs):
         if any(is_symbolic(s) for s in _as_states(kwargs.get("initial_state"))):
@@ -165,6 +200,9 @@ class _RNN(Layer):
 class SimpleRNN(_RNN):
     """h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)."""
 
+    def _sequence_mode(self):
+        return {"tanh": "RNN_TANH", "relu": "RNN_RELU"}.get(_kernel_name(self.activation))
+
     def _step(self, gx, states, state_mask):
         return [_cells.rnn_cell(gx, self._recurrent_product(states[0], state_mask), self.activation)]
 
@@ -184,6 +222,7 @@ class LSTM(_GatedRNN):
     """Long short-term memory; gate blocks i, f, c, o; returns h (and with return_state, [out, h, c])."""
     _gates = 4
     _states = 2
+    _order = (0, 1, 2, 3)  # i, f, c, o: PyTorch's order too
 
     def __init__(self, units, unit_forget_bias=True, **kwargs):
         super().__init__(units, **kwargs)
@@ -199,11 +238,8 @@ class LSTM(_GatedRNN):
             return cat(list(b), 0)
         return init
 
-    def _step(self, gx, states, state_mask):
-        h, c = states
-        h, c = _cells.lstm_cell(gx, self._recurrent_product(h, state_mask), c, self.activation,
-                                self.recurrent_activation)
-        return [h, c]
+    def _sequence_mode(self):
+        return "LSTM"
 
     def get_config(self):
         return dict(super().get_config(), unit_forget_bias=self.unit_forget_bias)
@@ -214,6 +250,7 @@ class GRU(_GatedRNN):
     PyTorch's formula): hh = activation(x W_h + b_h + r * (h U_h + b'_h)), two bias rows;
     reset_after=False (Keras 2.0-2.3's default): hh = activation(x W_h + b_h + (r * h) U_h)."""
     _gates = 3
+    _order = (1, 0, 2)  # the blocks of r, z, n in Keras' z, r, h
 
     def __init__(self, units, reset_after=True, **kwargs):
         super().__init__(units, **kwargs)
@@ -228,11 +265,11 @@ class GRU(_GatedRNN):
     def _recurrent_bias(self):
         return self.bias[1] if self.bias is not None and self.reset_after else None
 
-    def _step(self, gx, states, state_mask):
+    def _sequence_mode(self):
+        return "GRU" if self.reset_after else None
+
+    def _step(self, gx, states, state_mask):  # reset_after=False only
         h = states[0]
-        if self.reset_after:
-            gh = self._recurrent_product(h, state_mask)
-            return [_cells.gru_cell(gx, gh, h, self.activation, self.recurrent_activation, order=(1, 0, 2))]
         u = self.units
         hm = h * state_mask if state_mask is not None else h
         gx_zr, gx_h = split(gx, [2 * u, u], 1)

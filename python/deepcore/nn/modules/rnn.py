@@ -1,18 +1,19 @@
 """RNN, LSTM, GRU and their cells, as torch.nn's: same arguments, parameter names, shapes and initialisation.
 
 The gate arithmetic is deepcore.ops.recurrent's (shared with the Keras layers); this file holds the
-weight layout and the time loop. A layer's input projection for all time steps is one GEMM before
-the loop, so each step multiplies only the hidden state; autograd differentiates the loop
-(backpropagation through time). A PackedSequence input runs, at step t, only the batch_sizes[t]
+weight layout. A layer's input projection for all time steps is one GEMM before the loop, so each
+step multiplies only the hidden state; each layer-direction's time loop is then one
+ops.recurrent.recurrent_sequence node (the recurrent GEMM and the fused native cell per step, its
+backward through time in one pass). A PackedSequence input runs, at step t, only the batch_sizes[t]
 sequences still going (a prefix of the batch, which is sorted longest first), so each sequence's
-final state is the one at its own last step.
+final state is the one at its own last step; it and the cells go step by step through the fused cells.
 """
 import math
 import numbers
 import warnings
 
 from ...ops import recurrent as _rec
-from ...ops.shape import cat as _cat, split as _split, stack as _stack, unbind as _unbind
+from ...ops.shape import cat as _cat, split as _split, stack as _stack
 from ...tensor import Tensor, empty as _empty, zeros as _zeros
 from .. import functional as F
 from .. import init
@@ -27,10 +28,10 @@ def _step(mode, gx, gh, state):
     """One time step from the projections gx = x W_ih^T + b_ih and gh = h W_hh^T + b_hh: the new
     state, (h,) or (h, c). PyTorch's gate orders are the defaults of ops.recurrent (i, f, g, o; r, z, n)."""
     if mode == "LSTM":
-        return _rec.lstm_cell(gx, gh, state[1], Tensor.tanh, Tensor.sigmoid)
+        return _rec.lstm_cell(gx, gh, state[1], "tanh", "sigmoid")
     if mode == "GRU":
-        return (_rec.gru_cell(gx, gh, state[0], Tensor.tanh, Tensor.sigmoid),)
-    return (_rec.rnn_cell(gx, gh, Tensor.relu if mode == "RNN_RELU" else Tensor.tanh),)
+        return (_rec.gru_cell(gx, gh, state[0], "tanh", "sigmoid"),)
+    return (_rec.rnn_cell(gx, gh, "relu" if mode == "RNN_RELU" else "tanh"),)
 
 
 def _check_dropout(p):
@@ -246,13 +247,15 @@ class RNNBase(Module):
             for direction in range(num_directions):
                 k = layer * num_directions + direction
                 w_ih, w_hh, b_ih, b_hh = self._weights(k)
-                gx = _unbind(F.linear(x, w_ih, b_ih))  # one GEMM for all steps, then views per step
+                # One GEMM for all steps. LSTM and RNN leave b_ih to the loop, which adds it to b_hh (the
+                # gates see only the sum): one reduction then gives both biases their gradient.
+                split_bias = self.mode != "GRU"
+                gx = F.linear(x, w_ih, None if split_bias else b_ih)
                 state = (zero,) * n_states if initial is None else tuple(s[k] for s in initial)
-                ys = [None] * steps
-                for t in (range(steps - 1, -1, -1) if direction else range(steps)):
-                    state = _step(self.mode, gx[t], F.linear(state[0], w_hh, b_hh), state)
-                    ys[t] = state[0]
-                outputs.append(_stack(ys, 0))
+                ys, state = _rec.recurrent_sequence(self.mode, gx, w_hh, b_hh, state[0],
+                                                    state[1] if n_states == 2 else None, reverse=bool(direction),
+                                                    input_bias=b_ih if split_bias else None)
+                outputs.append(ys)
                 for i, s in enumerate(state):
                     finals[i].append(s)
             x = outputs[0] if num_directions == 1 else _cat(outputs, 2)

@@ -1,0 +1,31 @@
+// conv2d (NCHW, groups, dilation, asymmetric padding) forward and both backward passes on CUDA
+// arrays: the CUDA twin of csrc/cpu/conv.h (same names, arguments, results and errors).
+#pragma once
+#include <array>
+#include <optional>
+#include <utility>
+
+#include "common/ndarray.h"
+
+namespace deepcore::cuda {
+
+struct Conv2dParams {
+  std::array<int64_t, 2> stride{1, 1};
+  std::array<int64_t, 2> pad_begin{0, 0};  // top, left
+  std::array<int64_t, 2> pad_end{0, 0};    // bottom, right
+  std::array<int64_t, 2> dilation{1, 1};
+  int64_t groups = 1;
+};
+
+// x (N, C, H, W) * weight (O, C / groups, kh, kw) [+ bias (O,)] -> (N, O, OH, OW).
+NDArray conv2d_forward(const NDArray& x, const NDArray& weight, const std::optional<NDArray>& bias,
+                       const Conv2dParams& p);
+// grad_out (N, O, OH, OW) -> the gradient of x, whose shape is `input_shape`.
+NDArray conv2d_backward_input(const NDArray& grad_out, const NDArray& weight, const Shape& input_shape,
+                              const Conv2dParams& p);
+// grad_out and x -> (gradient of the weight, gradient of the bias when with_bias).
+std::pair<NDArray, std::optional<NDArray>> conv2d_backward_weight(const NDArray& grad_out, const NDArray& x,
+                                                                  const Shape& weight_shape, bool with_bias,
+                                                                  const Conv2dParams& p);
+
+}  // namespace deepcore::cuda

@@ -1,0 +1,27 @@
+// 2-D pooling and nearest-neighbour upsampling (NCHW), forward and backward, on CUDA arrays: the
+// CUDA twin of csrc/cpu/pool.h (same names, rules, results and errors).
+#pragma once
+#include <array>
+
+#include "common/ndarray.h"
+
+namespace deepcore::cuda {
+
+struct Pool2dParams {
+  std::array<int64_t, 2> kernel{1, 1};
+  std::array<int64_t, 2> stride{1, 1};
+  std::array<int64_t, 2> padding{0, 0};  // both sides; at most half the kernel, as in PyTorch
+};
+
+// Max over each window (padding counts as -inf; NaN wins, as in PyTorch).
+NDArray max_pool2d_forward(const NDArray& x, const Pool2dParams& p);
+// Finds each window's maximum again in x (the CPU's rule), instead of keeping an index tensor.
+NDArray max_pool2d_backward(const NDArray& grad_out, const NDArray& x, const Pool2dParams& p);
+// Mean over each window, padding counted as zeros (PyTorch's count_include_pad=True).
+NDArray avg_pool2d_forward(const NDArray& x, const Pool2dParams& p);
+NDArray avg_pool2d_backward(const NDArray& grad_out, const Shape& input_shape, const Pool2dParams& p);
+// Each pixel repeated scale[0] x scale[1] times; the backward sums each block.
+NDArray upsample_nearest2d_forward(const NDArray& x, const std::array<int64_t, 2>& scale);
+NDArray upsample_nearest2d_backward(const NDArray& grad_out, const std::array<int64_t, 2>& scale);
+
+}  // namespace deepcore::cuda
