@@ -38,14 +38,10 @@ constexpr int64_t kColTileElements = int64_t(1) << 18;
 constexpr int64_t kMaxWeightRuns = 32;
 constexpr int64_t kPartialBudgetElements = int64_t(1) << 22;
 
-struct Geometry {
-  int64_t N, C, H, W;      // input
-  int64_t O, kh, kw;       // weight (O, Cg, kh, kw)
-  int64_t OH, OW;          // output
-  int64_t G, Cg, Og, Ckk;  // groups, channels per group, Ckk = Cg * kh * kw
-  int64_t sh, sw, ph, pw, dh, dw;
-  int64_t tile;            // output pixels per col tile
-  bool direct;             // 1x1, stride 1, no padding: x itself is col
+struct Geometry : ConvGeometry {  // the checked shapes (common/conv_geometry.h) and the im2col plan
+  int64_t Ckk;   // Cg * kh * kw
+  int64_t tile;  // output pixels per col tile
+  bool direct;   // 1x1, stride 1, no padding: x itself is col
 
   int64_t HW() const { return H * W; }
   int64_t OHW() const { return OH * OW; }
@@ -59,39 +55,11 @@ void check_array(const char* op, const char* what, const NDArray& a, DType dtype
                                      << dtype_name(dtype) << " like the other operands");
 }
 
-// Checks every size and parameter; after this no kernel argument can be invalid.
+// Checks every size and parameter (conv_geometry); after this no kernel argument can be invalid.
 Geometry make_geometry(const char* op, const Shape& x, const Shape& w, const Conv2dParams& p) {
-  DC_CHECK(x.size() == 4, op << ": expected a 4-D input (N, C, H, W), got shape " << shape_str(x));
-  DC_CHECK(w.size() == 4, op << ": expected a 4-D weight (O, C/groups, kh, kw), got shape " << shape_str(w));
-  for (int d = 0; d < 2; ++d) {
-    DC_CHECK(p.stride[d] >= 1, op << ": stride must be positive, got " << p.stride[d]);
-    DC_CHECK(p.dilation[d] >= 1, op << ": dilation must be positive, got " << p.dilation[d]);
-    DC_CHECK(p.pad_begin[d] >= 0 && p.pad_end[d] >= 0,
-             op << ": padding must be non-negative, got " << p.pad_begin[d] << " and " << p.pad_end[d]);
-  }
-  DC_CHECK(p.groups >= 1, op << ": groups must be positive, got " << p.groups);
   Geometry g{};
-  g.N = x[0], g.C = x[1], g.H = x[2], g.W = x[3];
-  g.O = w[0], g.Cg = w[1], g.kh = w[2], g.kw = w[3];
-  g.G = p.groups;
-  DC_CHECK(g.kh >= 1 && g.kw >= 1, op << ": the kernel must be at least 1x1, got weight shape " << shape_str(w));
-  DC_CHECK(g.Cg * g.G == g.C, op << ": input has " << g.C << " channels but weight expects " << g.Cg * g.G
-                                 << " (input shape " << shape_str(x) << ", weight shape " << shape_str(w)
-                                 << ", groups " << g.G << ")");
-  DC_CHECK(g.O % g.G == 0, op << ": weight has " << g.O << " output channels, not divisible by groups " << g.G);
-  g.Og = g.O / g.G;
+  static_cast<ConvGeometry&>(g) = conv_geometry(op, x, w, p);
   g.Ckk = g.Cg * g.kh * g.kw;
-  g.sh = p.stride[0], g.sw = p.stride[1];
-  g.ph = p.pad_begin[0], g.pw = p.pad_begin[1];
-  g.dh = p.dilation[0], g.dw = p.dilation[1];
-  const int64_t span_h = g.dh * (g.kh - 1) + 1, span_w = g.dw * (g.kw - 1) + 1;
-  const int64_t in_h = g.H + g.ph + p.pad_end[0], in_w = g.W + g.pw + p.pad_end[1];
-  DC_CHECK(in_h >= span_h && in_w >= span_w,
-           op << ": the padded input (" << in_h << ", " << in_w << ") is smaller than the dilated kernel ("
-              << span_h << ", " << span_w << ") (input shape " << shape_str(x) << ", weight shape "
-              << shape_str(w) << ")");
-  g.OH = (in_h - span_h) / g.sh + 1;
-  g.OW = (in_w - span_w) / g.sw + 1;
   g.direct = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0 && g.OH == g.H &&
              g.OW == g.W;
   const int64_t tiles = std::max<int64_t>(1, (g.Ckk * g.OHW() + kColTileElements - 1) / kColTileElements);

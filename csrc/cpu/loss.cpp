@@ -8,22 +8,20 @@
 #include <limits>
 #include <vector>
 
+#include "common/loss_kinds.h"
 #include "cpu/memory.h"
 #include "cpu/vec_math.h"
 #include "cpu/strided_loop.h"
 
 namespace deepcore::cpu {
 
+using loss::Reduction;
+using loss::Pointwise;
+using loss::parse_reduction;
+using loss::parse_kind;
+using loss::kind_name;
+
 namespace {
-
-enum class Reduction { None, Mean, Sum };
-
-Reduction parse_reduction(const std::string& r, const char* op) {
-  if (r == "none") return Reduction::None;
-  if (r == "mean") return Reduction::Mean;
-  if (r == "sum") return Reduction::Sum;
-  throw ValueError(std::string(op) + ": reduction must be 'none', 'mean' or 'sum', got '" + r + "'");
-}
 
 // A deterministic sum: rows are split into blocks whose size depends only on the
 // shape (never on the thread count), block sums are computed in parallel, then
@@ -329,26 +327,6 @@ NDArray nll_loss_backward(const NDArray& grad_in, const NDArray& input, const ND
 // ---- elementwise losses ---------------------------------------------------------------
 
 namespace {
-
-enum class Pointwise { MSE, L1, BCE, BCEWithLogits };
-
-Pointwise parse_kind(const std::string& kind) {
-  if (kind == "mse") return Pointwise::MSE;
-  if (kind == "l1") return Pointwise::L1;
-  if (kind == "bce") return Pointwise::BCE;
-  if (kind == "bce_with_logits") return Pointwise::BCEWithLogits;
-  throw ValueError("pointwise_loss: unknown loss '" + kind + "' (expected mse, l1, bce or bce_with_logits)");
-}
-
-const char* kind_name(Pointwise k) {
-  switch (k) {
-    case Pointwise::MSE: return "mse_loss";
-    case Pointwise::L1: return "l1_loss";
-    case Pointwise::BCE: return "binary_cross_entropy";
-    case Pointwise::BCEWithLogits: return "binary_cross_entropy_with_logits";
-  }
-  return "?";
-}
 
 // log(1 + exp(-|x|)) + max(-x, 0) = log(1 + exp(-x)), without overflow. log(1 + e) rather than
 // log1p(e): glibc's log1pf is several times slower than logf, and the absolute error (< e * 2^-24)

@@ -13,39 +13,10 @@
 namespace deepcore::cpu {
 namespace {
 
-struct PoolGeometry {
-  int64_t planes, H, W, OH, OW;
-  int64_t kh, kw, sh, sw, ph, pw;
-  int64_t HW() const { return H * W; }
-  int64_t OHW() const { return OH * OW; }
-};
-
 void check_float(const char* op, const char* what, const NDArray& a) {
   check_device(a, Device::CPU, op);
   DC_CHECK_TYPE(a.dtype == DType::Float32 || a.dtype == DType::Float64,
                 op << ": " << what << " must be float32 or float64, got " << dtype_name(a.dtype));
-}
-
-PoolGeometry pool_geometry(const char* op, const Shape& x, const Pool2dParams& p) {
-  DC_CHECK(x.size() == 4, op << ": expected a 4-D input (N, C, H, W), got shape " << shape_str(x));
-  for (int d = 0; d < 2; ++d) {
-    DC_CHECK(p.kernel[d] >= 1, op << ": kernel_size must be positive, got " << p.kernel[d]);
-    DC_CHECK(p.stride[d] >= 1, op << ": stride must be positive, got " << p.stride[d]);
-    DC_CHECK(p.padding[d] >= 0 && 2 * p.padding[d] <= p.kernel[d],
-             op << ": padding should be at most half of the kernel size, got padding " << p.padding[d]
-                << " for kernel size " << p.kernel[d]);
-  }
-  PoolGeometry g{};
-  g.planes = x[0] * x[1], g.H = x[2], g.W = x[3];
-  g.kh = p.kernel[0], g.kw = p.kernel[1], g.sh = p.stride[0], g.sw = p.stride[1];
-  g.ph = p.padding[0], g.pw = p.padding[1];
-  const int64_t in_h = g.H + 2 * g.ph, in_w = g.W + 2 * g.pw;
-  DC_CHECK(in_h >= g.kh && in_w >= g.kw, op << ": the padded input (" << in_h << ", " << in_w
-                                            << ") is smaller than the kernel (" << g.kh << ", " << g.kw
-                                            << ") (input shape " << shape_str(x) << ")");
-  g.OH = (in_h - g.kh) / g.sh + 1;
-  g.OW = (in_w - g.kw) / g.sw + 1;
-  return g;
 }
 
 // fn(begin, end) over runs of planes of about 32K elements each.
@@ -145,10 +116,10 @@ void max_pool_backward_plane(const PoolGeometry& g, const T* grad, const T* x, T
         d1[g.W - 1] = T(0);
       }
     }
-    if (g.H > 2 * g.OH) std::fill(dx + 2 * g.OH * g.W, dx + g.HW(), T(0));
+    if (g.H > 2 * g.OH) std::fill(dx + 2 * g.OH * g.W, dx + (g.H * g.W), T(0));
     return;
   }
-  std::fill(dx, dx + g.HW(), T(0));
+  std::fill(dx, dx + (g.H * g.W), T(0));
   for (int64_t oy = 0; oy < g.OH; ++oy)
     for (int64_t ox = 0; ox < g.OW; ++ox) dx[window_argmax(x, g, window_of(g, oy, ox))] += grad[oy * g.OW + ox];
 }
@@ -169,7 +140,7 @@ void avg_pool_forward_plane(const PoolGeometry& g, const T* x, T* out) {
 template <class T>
 void avg_pool_backward_plane(const PoolGeometry& g, const T* grad, T* dx) {
   const T count = T(g.kh * g.kw);
-  std::fill(dx, dx + g.HW(), T(0));
+  std::fill(dx, dx + (g.H * g.W), T(0));
   for (int64_t oy = 0; oy < g.OH; ++oy)
     for (int64_t ox = 0; ox < g.OW; ++ox) {
       const Window w = window_of(g, oy, ox);
@@ -214,9 +185,9 @@ NDArray max_pool2d_forward(const NDArray& x, const Pool2dParams& p) {
   const PoolGeometry g = pool_geometry(op, x.shape, p);
   NDArray out = empty({x.shape[0], x.shape[1], g.OH, g.OW}, x.dtype);
   const NDArray cx = contiguous(x);
-  dispatch_planes(x.dtype, g.planes, g.HW(), [&](int64_t i, auto t) {
+  dispatch_planes(x.dtype, g.planes, (g.H * g.W), [&](int64_t i, auto t) {
     using T = decltype(t);
-    max_pool_forward_plane<T>(g, ptr<T>(cx, i * g.HW()), mut<T>(out, i * g.OHW()));
+    max_pool_forward_plane<T>(g, ptr<T>(cx, i * (g.H * g.W)), mut<T>(out, i * (g.OH * g.OW)));
   });
   return out;
 }
@@ -231,9 +202,9 @@ NDArray max_pool2d_backward(const NDArray& grad_out, const NDArray& x, const Poo
   check_grad_shape(op, grad_out, {x.shape[0], x.shape[1], g.OH, g.OW});
   NDArray dx = empty(x.shape, x.dtype);
   const NDArray cx = contiguous(x), cg = contiguous(grad_out);
-  dispatch_planes(x.dtype, g.planes, g.HW(), [&](int64_t i, auto t) {
+  dispatch_planes(x.dtype, g.planes, (g.H * g.W), [&](int64_t i, auto t) {
     using T = decltype(t);
-    max_pool_backward_plane<T>(g, ptr<T>(cg, i * g.OHW()), ptr<T>(cx, i * g.HW()), mut<T>(dx, i * g.HW()));
+    max_pool_backward_plane<T>(g, ptr<T>(cg, i * (g.OH * g.OW)), ptr<T>(cx, i * (g.H * g.W)), mut<T>(dx, i * (g.H * g.W)));
   });
   return dx;
 }
@@ -244,9 +215,9 @@ NDArray avg_pool2d_forward(const NDArray& x, const Pool2dParams& p) {
   const PoolGeometry g = pool_geometry(op, x.shape, p);
   NDArray out = empty({x.shape[0], x.shape[1], g.OH, g.OW}, x.dtype);
   const NDArray cx = contiguous(x);
-  dispatch_planes(x.dtype, g.planes, g.HW(), [&](int64_t i, auto t) {
+  dispatch_planes(x.dtype, g.planes, (g.H * g.W), [&](int64_t i, auto t) {
     using T = decltype(t);
-    avg_pool_forward_plane<T>(g, ptr<T>(cx, i * g.HW()), mut<T>(out, i * g.OHW()));
+    avg_pool_forward_plane<T>(g, ptr<T>(cx, i * (g.H * g.W)), mut<T>(out, i * (g.OH * g.OW)));
   });
   return out;
 }
@@ -258,9 +229,9 @@ NDArray avg_pool2d_backward(const NDArray& grad_out, const Shape& input_shape, c
   check_grad_shape(op, grad_out, {input_shape[0], input_shape[1], g.OH, g.OW});
   NDArray dx = empty(input_shape, grad_out.dtype);
   const NDArray cg = contiguous(grad_out);
-  dispatch_planes(grad_out.dtype, g.planes, g.HW(), [&](int64_t i, auto t) {
+  dispatch_planes(grad_out.dtype, g.planes, (g.H * g.W), [&](int64_t i, auto t) {
     using T = decltype(t);
-    avg_pool_backward_plane<T>(g, ptr<T>(cg, i * g.OHW()), mut<T>(dx, i * g.HW()));
+    avg_pool_backward_plane<T>(g, ptr<T>(cg, i * (g.OH * g.OW)), mut<T>(dx, i * (g.H * g.W)));
   });
   return dx;
 }

@@ -3,14 +3,11 @@
 #include <array>
 
 #include "common/ndarray.h"
+#include "common/pool_geometry.h"
 
 namespace deepcore::cpu {
 
-struct Pool2dParams {
-  std::array<int64_t, 2> kernel{1, 1};
-  std::array<int64_t, 2> stride{1, 1};
-  std::array<int64_t, 2> padding{0, 0};  // both sides; at most half the kernel, as in PyTorch
-};
+using deepcore::Pool2dParams;  // common/pool_geometry.h
 
 // Max over each window (padding counts as -inf; NaN wins, as in PyTorch).
 NDArray max_pool2d_forward(const NDArray& x, const Pool2dParams& p);

@@ -26,13 +26,7 @@ constexpr unsigned kMaxBlocks = 65535;
 #define DC_GRID_STRIDE(i, n) \
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < (n); i += int64_t(blockDim.x) * gridDim.x)
 
-struct Geometry {
-  int64_t N, C, H, W;      // input
-  int64_t O, kh, kw;       // weight (O, Cg, kh, kw)
-  int64_t OH, OW;          // output
-  int64_t G, Cg, Og;       // groups, input and output channels per group
-  int64_t sh, sw, ph, pw, dh, dw;
-};
+using Geometry = ConvGeometry;  // common/conv_geometry.h
 
 struct SumF {
   template <class T>
@@ -129,39 +123,8 @@ void check_array(const char* op, const char* what, const NDArray& a, const NDArr
                                           << dtype_name(like.dtype) << " like the other operands");
 }
 
-// The CPU's checks and messages (csrc/cpu/conv.cpp, make_geometry).
 Geometry make_geometry(const char* op, const Shape& x, const Shape& w, const Conv2dParams& p) {
-  DC_CHECK(x.size() == 4, op << ": expected a 4-D input (N, C, H, W), got shape " << shape_str(x));
-  DC_CHECK(w.size() == 4, op << ": expected a 4-D weight (O, C/groups, kh, kw), got shape " << shape_str(w));
-  for (int d = 0; d < 2; ++d) {
-    DC_CHECK(p.stride[d] >= 1, op << ": stride must be positive, got " << p.stride[d]);
-    DC_CHECK(p.dilation[d] >= 1, op << ": dilation must be positive, got " << p.dilation[d]);
-    DC_CHECK(p.pad_begin[d] >= 0 && p.pad_end[d] >= 0,
-             op << ": padding must be non-negative, got " << p.pad_begin[d] << " and " << p.pad_end[d]);
-  }
-  DC_CHECK(p.groups >= 1, op << ": groups must be positive, got " << p.groups);
-  Geometry g{};
-  g.N = x[0], g.C = x[1], g.H = x[2], g.W = x[3];
-  g.O = w[0], g.Cg = w[1], g.kh = w[2], g.kw = w[3];
-  g.G = p.groups;
-  DC_CHECK(g.kh >= 1 && g.kw >= 1, op << ": the kernel must be at least 1x1, got weight shape " << shape_str(w));
-  DC_CHECK(g.Cg * g.G == g.C, op << ": input has " << g.C << " channels but weight expects " << g.Cg * g.G
-                                 << " (input shape " << shape_str(x) << ", weight shape " << shape_str(w)
-                                 << ", groups " << g.G << ")");
-  DC_CHECK(g.O % g.G == 0, op << ": weight has " << g.O << " output channels, not divisible by groups " << g.G);
-  g.Og = g.O / g.G;
-  g.sh = p.stride[0], g.sw = p.stride[1];
-  g.ph = p.pad_begin[0], g.pw = p.pad_begin[1];
-  g.dh = p.dilation[0], g.dw = p.dilation[1];
-  const int64_t span_h = g.dh * (g.kh - 1) + 1, span_w = g.dw * (g.kw - 1) + 1;
-  const int64_t in_h = g.H + g.ph + p.pad_end[0], in_w = g.W + g.pw + p.pad_end[1];
-  DC_CHECK(in_h >= span_h && in_w >= span_w,
-           op << ": the padded input (" << in_h << ", " << in_w << ") is smaller than the dilated kernel ("
-              << span_h << ", " << span_w << ") (input shape " << shape_str(x) << ", weight shape "
-              << shape_str(w) << ")");
-  g.OH = (in_h - span_h) / g.sh + 1;
-  g.OW = (in_w - span_w) / g.sw + 1;
-  return g;
+  return conv_geometry(op, x, w, p);  // the CPU's checks and messages
 }
 
 void check_grad(const char* op, const NDArray& grad, const Geometry& g) {

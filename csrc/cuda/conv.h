@@ -5,17 +5,12 @@
 #include <optional>
 #include <utility>
 
+#include "common/conv_geometry.h"
 #include "common/ndarray.h"
 
 namespace deepcore::cuda {
 
-struct Conv2dParams {
-  std::array<int64_t, 2> stride{1, 1};
-  std::array<int64_t, 2> pad_begin{0, 0};  // top, left
-  std::array<int64_t, 2> pad_end{0, 0};    // bottom, right
-  std::array<int64_t, 2> dilation{1, 1};
-  int64_t groups = 1;
-};
+using deepcore::Conv2dParams;  // common/conv_geometry.h
 
 // x (N, C, H, W) * weight (O, C / groups, kh, kw) [+ bias (O,)] -> (N, O, OH, OW).
 NDArray conv2d_forward(const NDArray& x, const NDArray& weight, const std::optional<NDArray>& bias,

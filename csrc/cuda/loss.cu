@@ -16,9 +16,16 @@
 
 #include "cuda/block_reduce.h"
 #include "cuda/launch.h"  // the CUDA runtime, or the emulator's (DEEPCORE_CUDA_EMULATOR)
+#include "common/loss_kinds.h"
 #include "cuda/memory.h"
 
 namespace deepcore::cuda {
+
+using loss::Reduction;
+using loss::Pointwise;
+using loss::parse_reduction;
+using loss::parse_kind;
+using loss::kind_name;
 
 namespace {
 
@@ -27,8 +34,6 @@ constexpr unsigned kMaxBlocks = 16;  // as in reduce.cu: small tests also take t
 #else
 constexpr unsigned kMaxBlocks = 65535;
 #endif
-
-enum class Reduction { None, Mean, Sum };
 
 struct MaxF {  // NaN wins (the row's loss is NaN either way)
   template <class T>
@@ -165,13 +170,6 @@ __global__ void nll_loss_backward_kernel(const T* g, const int64_t* target, cons
 }
 
 // ---- host side of the class losses ---------------------------------------------------------------
-
-Reduction parse_reduction(const std::string& r, const char* op) {
-  if (r == "none") return Reduction::None;
-  if (r == "mean") return Reduction::Mean;
-  if (r == "sum") return Reduction::Sum;
-  throw ValueError(std::string(op) + ": reduction must be 'none', 'mean' or 'sum', got '" + r + "'");
-}
 
 template <class F>
 auto dispatch_float(DType dtype, const char* op, F&& fn) {
@@ -370,26 +368,6 @@ NDArray nll_loss_backward(const NDArray& grad_in, const NDArray& input, const ND
 // ---- elementwise losses ------------------------------------------------------------------------
 
 namespace {
-
-enum class Pointwise { MSE, L1, BCE, BCEWithLogits };
-
-Pointwise parse_kind(const std::string& kind) {
-  if (kind == "mse") return Pointwise::MSE;
-  if (kind == "l1") return Pointwise::L1;
-  if (kind == "bce") return Pointwise::BCE;
-  if (kind == "bce_with_logits") return Pointwise::BCEWithLogits;
-  throw ValueError("pointwise_loss: unknown loss '" + kind + "' (expected mse, l1, bce or bce_with_logits)");
-}
-
-const char* kind_name(Pointwise k) {
-  switch (k) {
-    case Pointwise::MSE: return "mse_loss";
-    case Pointwise::L1: return "l1_loss";
-    case Pointwise::BCE: return "binary_cross_entropy";
-    case Pointwise::BCEWithLogits: return "binary_cross_entropy_with_logits";
-  }
-  return "?";
-}
 
 // log(1 + exp(-|x|)) + max(-x, 0) = log(1 + exp(-x)) without overflow, as on the CPU.
 template <class T>
